@@ -1,0 +1,323 @@
+// layerwidget control panel (anywidget front end, vanilla ES module).
+//
+// The panel edits drafts: every commit sends the whole value to the kernel, which validates it
+// and answers with the accepted state, the per-stage status, or an error. The kernel's verdict
+// is the one shown. Everything from the model is rendered with textContent, never as HTML.
+
+let instances = 0;
+
+function h(tag, props = {}, children = []) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (key === "class") el.className = value;
+    else if (key === "text") el.textContent = value;
+    else if (key in el && !key.startsWith("aria") && !key.startsWith("data")) el[key] = value;
+    else el.setAttribute(key, value);
+  }
+  for (const child of children) if (child) el.append(child);
+  return el;
+}
+
+function fmt(value) {
+  if (value === null || value === undefined || Number.isNaN(value)) return "–";
+  return Number(value).toFixed(2);
+}
+
+function shapeText(shape) {
+  return "(" + shape.join(", ") + ")";
+}
+
+// What a number box holds, as the kernel should judge it: "" is null (None), a number is a
+// number, anything else is sent as typed so the kernel can name it in its message.
+function readNumber(input) {
+  const raw = input.value.trim();
+  if (raw === "") return input.validity && input.validity.badInput ? raw : null;
+  const num = Number(raw);
+  return Number.isFinite(num) ? num : raw;
+}
+
+// Commit on change, and on Enter: JupyterLab keeps Enter from producing a change event.
+function onCommit(input, commit) {
+  input.addEventListener("change", commit);
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") {
+      event.preventDefault();
+      event.stopPropagation();
+      commit();
+    }
+  });
+}
+
+function fieldControl(id, field, value, commit) {
+  let input;
+  if (field.kind === "choice") {
+    input = h("select", { id });
+    for (const choice of field.choices) input.append(h("option", { value: choice, text: choice }));
+    input.value = value;
+    input.addEventListener("change", () => commit(input.value));
+  } else {
+    input = h("input", { id, type: "number", step: field.kind === "int" ? "1" : "any" });
+    if (field.min !== null && field.min > -1e8) input.min = String(field.min);
+    if (field.max !== null) input.max = String(field.max);
+    if (field.optional) input.placeholder = field.none_means;
+    input.value = value === null || value === undefined ? "" : String(value);
+    onCommit(input, () => commit(readNumber(input)));
+  }
+  input.title = field.doc;
+  input.dataset.field = field.name;
+  return input;
+}
+
+function setControlValue(input, value) {
+  if (document.activeElement === input) return; // never overwrite what the user is typing
+  const text = value === null || value === undefined ? "" : String(value);
+  if (input.value !== text) input.value = text;
+}
+
+function render({ model, el }) {
+  const uid = `lw${++instances}-${Math.random().toString(36).slice(2, 7)}`;
+  let editStarted = null;
+  el.classList.add("layerwidget-panel");
+
+  const send = (name, value) => {
+    editStarted = performance.now();
+    model.set(name, value);
+    model.save_changes();
+  };
+
+  // ---- image and options ----
+  const indexInput = h("input", { id: `${uid}-index`, type: "number", step: "1", min: "0" });
+  onCommit(indexInput, () => send("image_index", readNumber(indexInput)));
+  const step = (delta) => {
+    const n = model.get("n_images");
+    const current = Number(model.get("image_index")) || 0;
+    send("image_index", (((current + delta) % n) + n) % n);
+  };
+  const prev = h("button", { type: "button", text: "◀", "aria-label": "previous image" });
+  const next = h("button", { type: "button", text: "▶", "aria-label": "next image" });
+  prev.addEventListener("click", () => step(-1));
+  next.addEventListener("click", () => step(1));
+  const labelOut = h("output", { class: "lw-label", "aria-live": "polite" });
+  const scaleSelect = h("select", { id: `${uid}-scale` });
+  scaleSelect.append(
+    h("option", { value: "raw", text: "raw 0–255" }),
+    h("option", { value: "unit", text: "unit 0–1" }),
+  );
+  scaleSelect.addEventListener("change", () => send("pixel_scale", scaleSelect.value));
+  const seedInput = h("input", { id: `${uid}-seed`, type: "number", step: "1", min: "0" });
+  onCommit(seedInput, () => send("seed", readNumber(seedInput)));
+
+  const imageSet = h("fieldset", { class: "lw-image" }, [
+    h("legend", { text: "Image" }),
+    h("div", { class: "lw-row" }, [
+      h("label", { for: indexInput.id, text: "image index" }),
+      indexInput, prev, next, labelOut,
+    ]),
+    h("div", { class: "lw-row" }, [
+      h("label", { for: scaleSelect.id, text: "pixel scale" }), scaleSelect,
+      h("label", { for: seedInput.id, text: "seed" }), seedInput,
+    ]),
+  ]);
+
+  // ---- layer stack ----
+  const stackBox = h("div", { class: "lw-stack" });
+  const addType = h("select", { id: `${uid}-addtype` });
+  const addButton = h("button", { type: "button", text: "Add layer" });
+  const addRow = h("div", { class: "lw-row lw-add" }, [
+    h("label", { for: addType.id, text: "new layer" }), addType, addButton,
+  ]);
+  let controls = []; // controls[i][field] -> input element
+  let structure = "";
+
+  const currentLayers = () => (Array.isArray(model.get("layers")) ? model.get("layers") : []);
+  const editLayers = (mutate) => {
+    const layers = currentLayers().map((spec) => ({ ...spec }));
+    mutate(layers);
+    send("layers", layers);
+  };
+
+  addButton.addEventListener("click", () => {
+    const type = addType.value;
+    const fields = (model.get("schema")[type] || { fields: [] }).fields;
+    const spec = { type };
+    for (const f of fields) spec[f.name] = f.default;
+    editLayers((layers) => layers.push(spec));
+  });
+
+  function buildStack() {
+    const schema = model.get("schema") || {};
+    const layers = currentLayers();
+    stackBox.replaceChildren();
+    controls = [];
+    layers.forEach((spec, i) => {
+      const type = spec && typeof spec === "object" ? spec.type : undefined;
+      const legendText = `${i + 1}. ${type}`;
+      const set = h("fieldset", { class: "lw-layer", "data-layer": String(i) }, [
+        h("legend", { text: legendText }),
+      ]);
+      const tools = h("div", { class: "lw-tools" });
+      const tool = (text, label, action, disabled) => {
+        const b = h("button", { type: "button", text, "aria-label": `${label} layer ${i + 1}` });
+        b.disabled = disabled;
+        b.addEventListener("click", action);
+        tools.append(b);
+      };
+      tool("↑", "move up", () => editLayers((l) => l.splice(i - 1, 0, l.splice(i, 1)[0])), i === 0);
+      tool("↓", "move down", () => editLayers((l) => l.splice(i + 1, 0, l.splice(i, 1)[0])),
+        i === layers.length - 1);
+      tool("✕", "remove", () => editLayers((l) => l.splice(i, 1)), layers.length === 1);
+      set.append(tools);
+      const byField = {};
+      for (const field of (schema[type] || { fields: [] }).fields) {
+        const id = `${uid}-l${i}-${field.name}`;
+        const input = fieldControl(id, field, spec[field.name], (value) =>
+          editLayers((l) => {
+            l[i][field.name] = value;
+          }),
+        );
+        byField[field.name] = input;
+        set.append(h("div", { class: "lw-field" }, [h("label", { for: id, text: field.name }), input]));
+      }
+      controls.push(byField);
+      stackBox.append(set);
+    });
+    structure = JSON.stringify(layers.map((s) => (s && s.type) || null));
+  }
+
+  function syncStack() {
+    const layers = currentLayers();
+    const shape = JSON.stringify(layers.map((s) => (s && s.type) || null));
+    if (shape !== structure) buildStack();
+    layers.forEach((spec, i) => {
+      for (const [name, input] of Object.entries(controls[i] || {})) setControlValue(input, spec[name]);
+    });
+    markError();
+  }
+
+  function buildAddTypes() {
+    addType.replaceChildren();
+    for (const [name, info] of Object.entries(model.get("schema") || {})) {
+      addType.append(h("option", { value: name, text: name, title: info.doc }));
+    }
+  }
+
+  // ---- channels, status, code ----
+  const pageSelect = h("select", { id: `${uid}-page` });
+  pageSelect.addEventListener("change", () => send("channel_page", Number(pageSelect.value)));
+  const pageRow = h("div", { class: "lw-row lw-pages" }, [
+    h("label", { for: pageSelect.id, text: "channels shown" }), pageSelect,
+  ]);
+  const busy = h("div", { class: "lw-busy", role: "status" });
+  const errorBox = h("div", { class: "lw-error", role: "alert" });
+  const stageList = h("ol", { class: "lw-stages", start: "0" });
+  const timing = h("div", { class: "lw-timing" });
+  const codeBlock = h("pre", { class: "lw-code" });
+  const codeBox = h("details", { class: "lw-code-box" }, [h("summary", { text: "tf.keras code" }), codeBlock]);
+
+  function syncOptions() {
+    setControlValue(indexInput, model.get("image_index"));
+    indexInput.max = String(Math.max(0, model.get("n_images") - 1));
+    const label = model.get("label");
+    labelOut.textContent = label === null || label === undefined ? "" : `label ${label}`;
+    scaleSelect.value = model.get("pixel_scale");
+    setControlValue(seedInput, model.get("seed"));
+  }
+
+  function syncPages() {
+    const pages = model.get("n_channel_pages");
+    pageRow.hidden = pages <= 1;
+    if (pageSelect.options.length !== pages) {
+      pageSelect.replaceChildren();
+      for (let p = 0; p < pages; p++) {
+        pageSelect.append(h("option", { value: String(p), text: `${p * 64 + 1}–${(p + 1) * 64}` }));
+      }
+    }
+    pageSelect.value = String(model.get("channel_page"));
+  }
+
+  function syncStatus() {
+    stageList.replaceChildren();
+    model.get("stages").forEach((stage, i) => {
+      const name = i === 0 ? "input" : `${i}. ${stage.name}`;
+      stageList.append(
+        h("li", { "data-stage": String(i) }, [
+          h("span", { class: "lw-stage-name", text: name }),
+          h("span", { class: "lw-stage-shape", text: shapeText(stage.shape) }),
+          h("span", { class: "lw-stage-range", text: `min ${fmt(stage.min)} max ${fmt(stage.max)}` }),
+        ]),
+      );
+    });
+    let text = `updated in ${model.get("elapsed_ms").toFixed(1)} ms in the kernel`;
+    if (editStarted !== null) {
+      text += `, ${(performance.now() - editStarted).toFixed(0)} ms since the edit`;
+      editStarted = null;
+    }
+    timing.textContent = text;
+    codeBlock.textContent = model.get("code");
+  }
+
+  function markError() {
+    const error = model.get("error") || {};
+    errorBox.textContent = error.message || "";
+    errorBox.hidden = !error.message;
+    if (error.message) editStarted = null;
+    el.querySelectorAll(".lw-invalid").forEach((node) => {
+      node.classList.remove("lw-invalid");
+      node.removeAttribute("aria-invalid");
+    });
+    if (!error.message) return;
+    let target = null;
+    if (error.layer !== null && error.layer !== undefined && controls[error.layer]) {
+      target = controls[error.layer][error.field] || null;
+    } else if (error.message.startsWith("image_index")) target = indexInput;
+    else if (error.message.startsWith("seed")) target = seedInput;
+    if (target) {
+      target.classList.add("lw-invalid");
+      target.setAttribute("aria-invalid", "true");
+    }
+  }
+
+  function syncBusy() {
+    busy.textContent = model.get("busy");
+    busy.hidden = !model.get("busy");
+  }
+
+  el.replaceChildren(
+    h("div", { class: "lw-title", text: "Layer explorer" }),
+    imageSet,
+    h("div", { class: "lw-stack-title", text: "Layers" }),
+    stackBox,
+    addRow,
+    pageRow,
+    busy,
+    errorBox,
+    stageList,
+    timing,
+    codeBox,
+  );
+
+  buildAddTypes();
+  buildStack();
+  syncStack();
+  syncOptions();
+  syncPages();
+  syncStatus();
+  syncBusy();
+
+  model.on("change:schema", () => {
+    buildAddTypes();
+    buildStack();
+    syncStack();
+  });
+  model.on("change:layers", syncStack);
+  model.on("change:error", markError);
+  for (const name of ["image_index", "n_images", "label", "pixel_scale", "seed"]) {
+    model.on(`change:${name}`, syncOptions);
+  }
+  model.on("change:n_channel_pages", syncPages);
+  model.on("change:channel_page", syncPages);
+  model.on("change:update_id", syncStatus);
+  model.on("change:busy", syncBusy);
+}
+
+export default { render };

@@ -1,0 +1,95 @@
+"""Run a layer stack on one input with real tf.keras layers, reusing built layers.
+
+Building a Keras layer and calling it for the first time costs ~10 ms; calling a built one ~2 ms.
+Layers are therefore cached by everything that defines them (spec, position, seed, input
+channels), so changing the image, or going back to a stack seen before, only calls layers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from .layers import build_layer, stack_shapes
+
+__all__ = ["Pipeline", "Run", "StageStats"]
+
+
+@dataclass(frozen=True)
+class StageStats:
+    """What the panel shows of one stage."""
+
+    name: str
+    shape: tuple[int, ...]  # as Keras reports it, batch included
+    min: float
+    max: float
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "shape": list(self.shape), "min": self.min, "max": self.max}
+
+
+@dataclass(frozen=True)
+class Run:
+    """The result of one run of a stack."""
+
+    input: np.ndarray
+    outputs: tuple[np.ndarray, ...]
+    layers: tuple
+    stats: tuple[StageStats, ...]  # the input first, then one per layer
+    seconds: float
+
+
+def stage_stats(name: str, array: np.ndarray) -> StageStats:
+    return StageStats(name, tuple(int(v) for v in array.shape), float(array.min()),
+                      float(array.max()))
+
+
+class Pipeline:
+    """Runs normalized stacks; keeps up to ``cache_size`` built layers for reuse."""
+
+    def __init__(self, cache_size: int = 64):
+        self.cache_size = cache_size
+        self._cache: OrderedDict = OrderedDict()
+
+    def layer(self, spec: dict, *, seed: int, position: int, in_shape: tuple[int, int, int]):
+        """The built Keras layer for ``spec`` at ``position``, from the cache when possible."""
+        # The kernel shape depends on the input channels only, so H and W are not in the key:
+        # a built Conv2D accepts any height and width.
+        key = (position, seed, in_shape[-1], tuple(spec.items()))
+        layer = self._cache.get(key)
+        if layer is None:
+            layer = build_layer(spec, seed=seed, position=position, in_shape=in_shape)
+            self._cache[key] = layer
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(key)
+        return layer
+
+    def clear(self) -> None:
+        """Forget every cached layer."""
+        self._cache.clear()
+
+    def run(self, stack: list[dict], x: np.ndarray, *, seed: int) -> Run:
+        """Run a normalized ``stack`` on ``x`` of shape (1, H, W, C).
+
+        Raises LayerSpecError when the stack cannot produce a valid shape for this input,
+        before any layer runs.
+        """
+        start = time.perf_counter()
+        in_shape = tuple(int(v) for v in x.shape[1:])
+        stack_shapes(stack, in_shape)
+        layers, outputs = [], []
+        current = x
+        for i, spec in enumerate(stack):
+            layer = self.layer(spec, seed=seed, position=i, in_shape=in_shape)
+            y = np.asarray(layer(current), dtype=np.float32)
+            layers.append(layer)
+            outputs.append(y)
+            current, in_shape = y, tuple(int(v) for v in y.shape[1:])
+        stats = [stage_stats("input", x)]
+        stats += [stage_stats(spec["type"], y) for spec, y in zip(stack, outputs)]
+        return Run(x, tuple(outputs), tuple(layers), tuple(stats), time.perf_counter() - start)

@@ -1,0 +1,323 @@
+"""LayerExplorer driven headlessly, as a script or a test would; edits also arrive as the
+browser sends them (``panel.set_state``, the path a comm message takes)."""
+
+import ipywidgets
+import numpy as np
+import pytest
+
+from layerwidget import LayerExplorer, LayerSpecError, sample_digits
+from layerwidget.errors import ImageError
+from layerwidget._tf import keras, tf
+
+STACKS = {
+    "default": None,
+    "conv5-relu-pool": [
+        {"type": "Conv2D", "filters": 5, "kernel_size": 3, "padding": "same"},
+        {"type": "ReLU"},
+        {"type": "MaxPool2D", "pool_size": 2, "strides": 2},
+    ],
+    "two-convs-valid": [
+        {"type": "Conv2D", "filters": 4, "kernel_size": 5, "strides": 2, "activation": "tanh"},
+        {"type": "Conv2D", "filters": 6, "kernel_size": 3, "activation": "relu"},
+        {"type": "AvgPool2D", "pool_size": 3, "strides": 1, "padding": "same"},
+    ],
+    "depthwise-relu-params": [
+        {"type": "Conv2D", "filters": 2, "padding": "same"},
+        {"type": "DepthwiseConv2D", "kernel_size": 3, "depth_multiplier": 3, "padding": "same"},
+        {"type": "ReLU", "max_value": 50.0, "negative_slope": 0.1, "threshold": 1.0},
+        {"type": "MaxPool2D", "pool_size": 3, "padding": "same"},
+    ],
+}
+
+
+def independent_outputs(ex):
+    """Re-create every layer from its Keras config and weights and run the stack again."""
+    x = tf.constant(ex.input)
+    outs = []
+    for layer in ex.keras_layers:
+        clone = type(layer).from_config(layer.get_config())
+        clone.build(tuple(x.shape))
+        clone.set_weights(layer.get_weights())
+        x = clone(x)
+        outs.append(x.numpy())
+    return outs
+
+
+@pytest.fixture
+def ex():
+    explorer = LayerExplorer()
+    yield explorer
+    explorer.close()
+
+
+@pytest.mark.parametrize("name", list(STACKS))
+def test_outputs_equal_an_independent_keras_computation(name):
+    ex = LayerExplorer(layers=STACKS[name], image_index=3)
+    expected = independent_outputs(ex)
+    assert len(ex.outputs) == len(expected) == len(ex.layers)
+    for got, want in zip(ex.outputs, expected):
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got, want)
+    ex.close()
+
+
+def test_conv_output_equals_raw_tf_nn_with_the_same_kernel(ex):
+    kernel, bias = ex.keras_layers[0].get_weights()
+    raw = tf.nn.conv2d(ex.input, kernel, strides=1, padding="SAME") + bias
+    np.testing.assert_allclose(ex.outputs[0], raw.numpy(), rtol=1e-5, atol=1e-3)
+
+
+def test_input_is_the_digit_as_raw_pixels(ex):
+    images, labels = sample_digits()
+    assert ex.input.shape == (1, 28, 28, 1) and ex.input.dtype == np.float32
+    np.testing.assert_array_equal(ex.input[0, :, :, 0], images[0].astype(np.float32))
+    assert ex.label == 7 == labels[0]
+    ex.image_index = 1
+    assert ex.label == 2
+    np.testing.assert_array_equal(ex.input[0, :, :, 0], images[1])
+
+
+def test_unit_pixel_scale_divides_by_255(ex):
+    raw = ex.input.copy()
+    ex.pixel_scale = "unit"
+    np.testing.assert_allclose(ex.input, raw / 255.0, rtol=1e-6)
+    assert ex.input.max() <= 1.0
+    np.testing.assert_array_equal(ex.outputs[0], independent_outputs(ex)[0])
+
+
+def test_displayed_maps_equal_the_outputs(ex):
+    np.testing.assert_array_equal(ex.displayed(0), ex.input[0])
+    for i, out in enumerate(ex.outputs, start=1):
+        np.testing.assert_array_equal(ex.displayed(i), out[0])
+    assert len(ex.figures) == 4
+
+
+def test_conv2d_filters_3_then_5_gives_three_then_five_channels(ex):
+    assert ex.outputs[0].shape == (1, 28, 28, 3)
+    ex.layers = [{**ex.layers[0], "filters": 5}, *ex.layers[1:]]
+    assert ex.outputs[0].shape == (1, 28, 28, 5)
+    assert ex.panel.stages[1]["shape"] == [1, 28, 28, 5]
+    np.testing.assert_array_equal(ex.displayed(1), ex.outputs[0][0])
+
+
+def test_relu_sends_the_min_to_zero_and_keeps_the_max(ex):
+    conv, relu = ex.outputs[0], ex.outputs[1]
+    assert conv.min() < 0
+    assert relu.min() == 0.0 and relu.max() == conv.max()
+    stats = ex.panel.stages
+    assert stats[2]["min"] == 0.0 and stats[2]["max"] == stats[1]["max"]
+
+
+def test_maxpool_2x2_stride_2_halves_28_to_14(ex):
+    assert ex.outputs[1].shape[1:3] == (28, 28)
+    assert ex.outputs[2].shape == (1, 14, 14, 3)
+
+
+def test_strides_edit_keeps_the_kernels_and_seed_edit_changes_them(ex):
+    kernel = ex.keras_layers[0].get_weights()[0]
+    ex.layers = [{**ex.layers[0], "strides": 2, "padding": "valid", "activation": "relu"}]
+    np.testing.assert_array_equal(ex.keras_layers[0].get_weights()[0], kernel)
+    ex.seed = 1
+    assert not np.array_equal(ex.keras_layers[0].get_weights()[0], kernel)
+
+
+def test_same_seed_and_stack_give_identical_maps():
+    a, b = LayerExplorer(seed=7), LayerExplorer(seed=7)
+    for x, y in zip(a.outputs, b.outputs):
+        np.testing.assert_array_equal(x, y)
+    a.close(), b.close()
+
+
+def test_python_assignment_of_a_bad_value_raises_and_changes_nothing(ex):
+    before = [o.copy() for o in ex.outputs]
+    with pytest.raises(LayerSpecError, match=r"Conv2D \(layer 1\).filters=0 is too small; use an "
+                                              r"integer from 1 to 256"):
+        ex.layers = [{"type": "Conv2D", "filters": 0}]
+    with pytest.raises(LayerSpecError, match="unknown type 'Dense'"):
+        ex.layers = [{"type": "Dense"}]
+    with pytest.raises(ImageError, match="image_index=1000 is out of range.*0 to 999"):
+        ex.image_index = 1000
+    with pytest.raises(ValueError, match="seed=-1"):
+        ex.seed = -1
+    with pytest.raises(ValueError, match="pixel_scale='0-1'"):
+        ex.pixel_scale = "0-1"
+    assert ex.layers[0]["filters"] == 3 and ex.image_index == 0
+    for x, y in zip(before, ex.outputs):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_impossible_shape_from_python_names_layer_and_fix(ex):
+    with pytest.raises(LayerSpecError, match=r"Conv2D \(layer 3\).kernel_size=7 is larger than its "
+                                              r"7×7|use padding='same'"):
+        ex.layers = [{"type": "MaxPool2D"}, {"type": "MaxPool2D"},
+                     {"type": "Conv2D", "kernel_size": 7, "padding": "valid"},
+                     {"type": "Conv2D", "kernel_size": 3, "padding": "valid"}]
+
+
+def test_bad_edit_from_the_panel_shows_an_error_and_keeps_the_last_maps(ex):
+    before = [o.copy() for o in ex.outputs]
+    shown = ex.displayed(1).copy()
+    bad = [dict(ex.layers[0], filters=999), *ex.layers[1:]]
+    ex.panel.set_state({"layers": bad})  # what a comm message from the browser does
+    assert "filters=999 is too large" in ex.error
+    assert ex.panel.error["layer"] == 0 and ex.panel.error["field"] == "filters"
+    assert ex.layers[0]["filters"] == 3
+    for x, y in zip(before, ex.outputs):
+        np.testing.assert_array_equal(x, y)
+    np.testing.assert_array_equal(ex.displayed(1), shown)
+
+    ex.panel.set_state({"layers": [dict(ex.layers[0], filters=5), *ex.layers[1:]]})
+    assert ex.error == "" and ex.panel.error == {}
+    assert ex.outputs[0].shape == (1, 28, 28, 5)
+
+
+@pytest.mark.parametrize(
+    "name, value, words",
+    [
+        ("image_index", -1, "image_index=-1 is out of range"),
+        ("image_index", "3", "not a whole number"),
+        ("image_index", 2.5, "not a whole number"),
+        ("seed", "abc", "seed='abc'"),
+        ("pixel_scale", "bogus", "pixel_scale='bogus'"),
+        ("layers", "Conv2D", "list of layer dicts"),
+        ("layers", [], "0 layers"),
+        ("layers", [{"type": "Conv2D", "filterz": 3}], "Did you mean 'filters'"),
+        ("channel_page", 5, "channel_page=5 is out of range"),
+    ],
+)
+def test_every_bad_panel_value_becomes_a_panel_error(ex, name, value, words):
+    ex.panel.set_state({name: value})
+    assert words in ex.error
+    assert ex.panel.error["message"] == ex.error
+    assert ex.outputs[0].shape == (1, 28, 28, 3)
+
+
+def test_going_back_to_a_good_value_clears_the_error(ex):
+    ex.panel.set_state({"image_index": 5000})
+    assert ex.error
+    ex.panel.set_state({"image_index": 0})
+    assert ex.error == "" and ex.panel.error == {}
+
+
+def test_panel_edits_of_every_option_are_applied(ex):
+    ex.panel.set_state({"image_index": 4})
+    assert ex.image_index == 4 and ex.panel.label == "4"
+    ex.panel.set_state({"seed": 3})
+    assert ex.seed == 3
+    ex.panel.set_state({"pixel_scale": "unit"})
+    assert ex.input.max() <= 1.0
+    np.testing.assert_array_equal(ex.displayed(0), ex.input[0])
+    assert ex.panel.update_id >= 4 and ex.panel.elapsed_ms > 0
+
+
+def test_python_edits_are_mirrored_to_the_panel(ex):
+    ex.layers = [{"type": "Conv2D", "filters": 2}, {"type": "ReLU"}]
+    assert ex.panel.layers == ex.layers
+    assert [s["name"] for s in ex.panel.stages] == ["input", "Conv2D", "ReLU"]
+    assert ex.panel.stages[1]["shape"] == [1, 26, 26, 2]
+    assert "keras.layers.Conv2D(filters=2" in ex.panel.code
+    assert len(ex.figures) == 3
+
+
+def test_wide_stages_page_through_channels_64_at_a_time(ex):
+    ex.layers = [{"type": "Conv2D", "filters": 100, "padding": "same"}]
+    assert ex.panel.n_channel_pages == 2
+    np.testing.assert_array_equal(ex.displayed(1), ex.outputs[0][0, :, :, :64])
+    ex.panel.set_state({"channel_page": 1})
+    np.testing.assert_array_equal(ex.displayed(1), ex.outputs[0][0, :, :, 64:])
+    assert "channels 65–100 of 100" in ex.figures[1].title
+    ex.layers = [{"type": "Conv2D", "filters": 3}]
+    assert ex.channel_page == 0 and ex.panel.n_channel_pages == 1
+
+
+def test_figures_are_kept_when_the_channel_count_changes(ex):
+    figures = ex.figures
+    ex.layers = [{**ex.layers[0], "filters": 64}, *ex.layers[1:]]
+    assert ex.figures == figures
+    np.testing.assert_array_equal(ex.displayed(3), ex.outputs[2][0])
+
+
+def test_heatmaps_receive_float32_binary_arrays(ex):
+    mark = ex.figures[1].marks[0]
+    state = mark.get_state()
+    assert isinstance(state["color"], dict) and state["color"]["dtype"] == "float32"
+    assert isinstance(state["color"]["value"], memoryview)
+
+
+def test_tiny_maps_are_still_drawn(ex):
+    ex.layers = [{"type": "MaxPool2D", "pool_size": 8, "strides": 8},
+                 {"type": "MaxPool2D", "pool_size": 3}]
+    assert ex.outputs[1].shape == (1, 1, 1, 1)
+    np.testing.assert_array_equal(ex.displayed(2), ex.outputs[1][0])
+
+
+def test_unknown_keyword_argument_names_the_typo():
+    with pytest.raises(TypeError, match="unknown argument 'sed'.*Did you mean 'seed'"):
+        LayerExplorer(sed=1)
+
+
+@pytest.mark.parametrize(
+    "images, shape",
+    [
+        (np.zeros((3, 10, 12), np.uint8), (3, 10, 12, 1)),
+        (np.zeros((2, 10, 12, 3), np.float32), (2, 10, 12, 3)),
+        (np.zeros((10, 12)), (1, 10, 12, 1)),
+        (np.zeros((10, 12, 3)), (1, 10, 12, 3)),
+    ],
+)
+def test_images_in_every_accepted_layout(images, shape):
+    ex = LayerExplorer(images=images, layers=[{"type": "Conv2D", "filters": 2, "padding": "same"}])
+    assert ex.input.shape == (1, *shape[1:3], shape[3])
+    assert ex.n_images == shape[0] and ex.label is None
+    ex.close()
+
+
+@pytest.mark.parametrize(
+    "images, labels, words",
+    [
+        (np.full((2, 8, 8), np.nan), None, "NaN or infinite"),
+        (np.full((2, 8, 8), np.inf), None, "NaN or infinite"),
+        (np.zeros((0, 28, 28)), None, "holds no pixels"),
+        ([[1, 2], [3]], None, "same height and width"),
+        ("digits.png", None, "not pixel data"),
+        (np.zeros((1, 5000, 10), np.uint8), None, "at most 4096 pixels a side"),
+        (np.zeros((2, 8, 8, 7)), None, "7 channels"),
+        (np.zeros((2, 8, 8)), [1, 2, 3], "labels has shape (3,) but there are 2 images"),
+        (np.zeros((2, 2, 2, 2, 2)), None, "use (N, H, W)"),
+    ],
+)
+def test_unusable_images_are_refused_with_a_clear_message(images, labels, words):
+    with pytest.raises(ImageError) as info:
+        LayerExplorer(images=images, labels=labels)
+    assert words in str(info.value)
+
+
+def test_a_stack_too_big_for_the_images_is_refused_at_construction():
+    with pytest.raises(LayerSpecError, match="larger than its 4×4 input"):
+        LayerExplorer(images=np.zeros((1, 4, 4)), layers=[{"type": "Conv2D", "kernel_size": 5}])
+
+
+def live_widgets():
+    return len(ipywidgets.widgets.widget._instances)
+
+
+def test_close_releases_every_widget():
+    before = live_widgets()
+    ex = LayerExplorer()
+    ex.layers = [{"type": "Conv2D", "filters": 8}, {"type": "ReLU"}]
+    assert live_widgets() > before
+    ex.close()
+    assert live_widgets() == before
+
+
+def test_removing_stages_closes_their_figures(ex):
+    with_three = live_widgets()
+    ex.layers = [{"type": "ReLU"}]
+    assert live_widgets() < with_three
+    ex.layers = [{"type": "ReLU"}, {"type": "ReLU"}, {"type": "ReLU"}]
+    assert live_widgets() == with_three
+
+
+def test_repr_mimebundle_is_the_widget_view(ex):
+    bundle = ex._repr_mimebundle_()
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == ex.widget.model_id
