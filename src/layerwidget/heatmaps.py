@@ -23,7 +23,7 @@ MAX_SHOWN_CHANNELS = 64
 """Channels drawn per stage at once; the panel pages through the rest."""
 MAX_COLUMNS = 8
 # Pixel budget of one figure's plot area; cells are square and at most _MAX_CELL_PX wide.
-_PLOT_W, _PLOT_H, _MAX_CELL_PX = 420.0, 300.0, 8.0
+_PLOT_W, _PLOT_H, _MAX_CELL_PX = 420.0, 300.0, 11.0
 _MARGIN = {"top": 30, "bottom": 6, "left": 6, "right": 6}
 # Wide enough for the title (name, shape, min, max) above a single small map.
 _MIN_WIDTH = 330
@@ -161,7 +161,6 @@ class StageView:
     def _relayout(self, layout: Layout) -> None:
         rows, cols = layout.size
         with self._x.hold_sync(), self._y.hold_sync(), self._gutter.hold_sync():
-            self._x.min, self._x.max = -0.5, cols - 0.5
             self._y.min, self._y.max = -0.5, rows - 0.5
             self._heatmap.x = _centres(cols, layout.repeat)
             self._heatmap.y = _centres(rows, layout.repeat)
@@ -171,12 +170,15 @@ class StageView:
                 self._gutter.x = np.ascontiguousarray(lines[:, :, 0])
                 self._gutter.y = np.ascontiguousarray(lines[:, :, 1])
         cell = min(_MAX_CELL_PX, _PLOT_W / cols, _PLOT_H / rows)
-        width = max(_MIN_WIDTH, round(cols * cell) + _MARGIN["left"] + _MARGIN["right"])
+        plot_w = max(cols * cell, _MIN_WIDTH - _MARGIN["left"] - _MARGIN["right"])
+        # A narrow mosaic is centred by widening the x domain, so cells stay square and the
+        # title keeps the figure's full width.
+        pad = (plot_w / cell - cols) / 2
+        with self._x.hold_sync():
+            self._x.min, self._x.max = -0.5 - pad, cols - 0.5 + pad
+        width = round(plot_w) + _MARGIN["left"] + _MARGIN["right"]
         height = round(rows * cell) + _MARGIN["top"] + _MARGIN["bottom"]
         self.figure.layout.width, self.figure.layout.height = f"{width}px", f"{height}px"
-        # bqplot checks min <= max on every assignment; validate the pair together.
-        with self.figure.hold_trait_notifications():
-            self.figure.min_aspect_ratio = self.figure.max_aspect_ratio = cols / rows
 
     def displayed(self) -> np.ndarray:
         """The (h, w, c) values the HeatMap mark holds now, read back from the mark itself."""
