@@ -76,13 +76,45 @@ function setControlValue(input, value) {
 
 function render({ model, el }) {
   const uid = `lw${++instances}-${Math.random().toString(36).slice(2, 7)}`;
-  let editStarted = null;
   el.classList.add("layerwidget-panel");
 
-  const send = (name, value) => {
-    editStarted = performance.now();
-    model.set(name, value);
+  // Flow control: one edit in flight at a time. Edits made while the kernel works are merged
+  // into `pending` (latest value per trait wins) and sent together once the kernel acknowledges
+  // the previous edit, so bursts never pile up in the kernel and the last edit always lands.
+  let seq = 0;
+  let inFlight = null; // {seq, started}
+  let pending = null; // {trait: value}
+  let roundTrip = null; // ms from the last edit to the kernel's answer
+  let watchdog = null;
+
+  const flush = () => {
+    if (inFlight || !pending) return;
+    const edits = pending;
+    pending = null;
+    seq = Math.max(seq, model.get("edit_seq") || 0, model.get("ack") || 0) + 1;
+    inFlight = { seq, started: performance.now() };
+    for (const [name, value] of Object.entries(edits)) model.set(name, value);
+    model.set("edit_seq", seq);
     model.save_changes();
+    // A kernel that never answers (restarted, interrupted) must not lock the panel.
+    clearTimeout(watchdog);
+    watchdog = setTimeout(() => {
+      inFlight = null;
+      flush();
+    }, 15000);
+  };
+  const send = (name, value) => {
+    pending = pending || {};
+    pending[name] = value;
+    flush();
+  };
+  const onAck = () => {
+    if (!inFlight || model.get("ack") < inFlight.seq) return;
+    roundTrip = performance.now() - inFlight.started;
+    inFlight = null;
+    clearTimeout(watchdog);
+    syncTiming();
+    flush();
   };
 
   // ---- image and options ----
@@ -90,7 +122,8 @@ function render({ model, el }) {
   onCommit(indexInput, () => send("image_index", readNumber(indexInput)));
   const step = (delta) => {
     const n = model.get("n_images");
-    const current = Number(model.get("image_index")) || 0;
+    const shown = pending && "image_index" in pending ? pending.image_index : model.get("image_index");
+    const current = Number(shown) || 0;
     send("image_index", (((current + delta) % n) + n) % n);
   };
   const prev = h("button", { type: "button", text: "◀", "aria-label": "previous image" });
@@ -129,7 +162,10 @@ function render({ model, el }) {
   let controls = []; // controls[i][field] -> input element
   let structure = "";
 
-  const currentLayers = () => (Array.isArray(model.get("layers")) ? model.get("layers") : []);
+  const currentLayers = () => {
+    const layers = pending && "layers" in pending ? pending.layers : model.get("layers");
+    return Array.isArray(layers) ? layers : [];
+  };
   const editLayers = (mutate) => {
     const layers = currentLayers().map((spec) => ({ ...spec }));
     mutate(layers);
@@ -247,20 +283,20 @@ function render({ model, el }) {
         ]),
       );
     });
-    let text = `updated in ${model.get("elapsed_ms").toFixed(1)} ms in the kernel`;
-    if (editStarted !== null) {
-      text += `, ${(performance.now() - editStarted).toFixed(0)} ms since the edit`;
-      editStarted = null;
-    }
-    timing.textContent = text;
+    syncTiming();
     codeBlock.textContent = model.get("code");
+  }
+
+  function syncTiming() {
+    let text = `updated in ${model.get("elapsed_ms").toFixed(1)} ms in the kernel`;
+    if (roundTrip !== null) text += `; last edit answered in ${roundTrip.toFixed(0)} ms`;
+    timing.textContent = text;
   }
 
   function markError() {
     const error = model.get("error") || {};
     errorBox.textContent = error.message || "";
     errorBox.hidden = !error.message;
-    if (error.message) editStarted = null;
     el.querySelectorAll(".lw-invalid").forEach((node) => {
       node.classList.remove("lw-invalid");
       node.removeAttribute("aria-invalid");
@@ -318,6 +354,8 @@ function render({ model, el }) {
   model.on("change:channel_page", syncPages);
   model.on("change:update_id", syncStatus);
   model.on("change:busy", syncBusy);
+  model.on("change:ack", onAck);
+  return () => clearTimeout(watchdog);
 }
 
 export default { render };

@@ -192,6 +192,17 @@ def test_every_bad_panel_value_becomes_a_panel_error(ex, name, value, words):
     assert ex.outputs[0].shape == (1, 28, 28, 3)
 
 
+def test_kernel_acknowledges_each_numbered_edit_after_its_results(ex):
+    seen = []
+    ex.panel.observe(lambda c: seen.append(("ack", c["new"], ex.panel.stages[1]["shape"][-1])),
+                     names="ack")
+    ex.panel.set_state({"layers": [dict(ex.layers[0], filters=6)], "edit_seq": 1})
+    ex.panel.set_state({"layers": [dict(ex.layers[0], filters=0)], "edit_seq": 2})
+    # The ack comes after the stage status of its edit, and refused edits are acknowledged too.
+    assert seen == [("ack", 1, 6), ("ack", 2, 6)]
+    assert ex.error
+
+
 def test_going_back_to_a_good_value_clears_the_error(ex):
     ex.panel.set_state({"image_index": 5000})
     assert ex.error

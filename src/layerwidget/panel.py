@@ -61,3 +61,18 @@ class ControlPanel(anywidget.AnyWidget):
     """str: what the kernel is doing, shown while it works ('' when idle)."""
     code = traitlets.Unicode("").tag(sync=True)
     """str: tf.keras source for the current stack."""
+
+    # Flow control: the browser numbers its edits and sends the next one only once the kernel
+    # has answered the previous one; edits made meanwhile are merged, latest value winning.
+    # So a burst of edits never queues up in the kernel, and the last picture is the last edit.
+    edit_seq = traitlets.Int(0).tag(sync=True)
+    """int: number of the last edit the browser sent."""
+    ack = traitlets.Int(0).tag(sync=True)
+    """int: number of the last edit the kernel has fully handled (results already sent)."""
+
+    def set_state(self, sync_data):
+        # Observers run synchronously inside set_state, so once it returns the edit has been
+        # applied (or refused) and every resulting message has been sent.
+        super().set_state(sync_data)
+        if "edit_seq" in sync_data:
+            self.ack = self.edit_seq
