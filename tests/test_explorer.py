@@ -183,6 +183,10 @@ def test_bad_edit_from_the_panel_shows_an_error_and_keeps_the_last_maps(ex):
         ("layers", [], "0 layers"),
         ("layers", [{"type": "Conv2D", "filterz": 3}], "Did you mean 'filters'"),
         ("channel_page", 5, "channel_page=5 is out of range"),
+        # None must meet the validators too (traitlets skips them for traits allowing None).
+        ("channel_page", None, "channel_page=None is not a whole number"),
+        ("layers", None, "got NoneType"),
+        ("image_index", None, "image_index=None is not a whole number"),
     ],
 )
 def test_every_bad_panel_value_becomes_a_panel_error(ex, name, value, words):

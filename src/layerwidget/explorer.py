@@ -45,6 +45,20 @@ def _whole_number(name: str, value: Any, lo: int, hi: int, fix: str,
     return int(value)
 
 
+class _Checked(traitlets.TraitType):
+    """A trait whose every value, None included, goes through the owner's @validate method.
+
+    traitlets.Any always allows None, and traitlets skips validators for None on traits that
+    allow it; here the explorer's validators alone decide, with messages meant for students.
+    """
+
+    allow_none = False
+    info_text = "a value the explorer's validator accepts"
+
+    def validate(self, obj, value):
+        return value
+
+
 class LayerExplorer(traitlets.HasTraits):
     """See what a stack of tf.keras layers does to an image, live.
 
@@ -72,11 +86,11 @@ class LayerExplorer(traitlets.HasTraits):
     (1, 28, 28, 5)
     """
 
-    layers = traitlets.Any(help="list[dict]: the layer stack, normalized; default 3 layers.")
-    image_index = traitlets.Any(0, help="int: index of the input image; default 0.")
-    seed = traitlets.Any(0, help="int: seed of the layers' weights; default 0.")
-    pixel_scale = traitlets.Any("raw", help="str: 'raw' (0–255) or 'unit' (0–1); default 'raw'.")
-    channel_page = traitlets.Any(0, help="int: block of 64 channels shown per stage; default 0.")
+    layers = _Checked(None, help="list[dict]: the layer stack, normalized; default 3 layers.")
+    image_index = _Checked(0, help="int: index of the input image; default 0.")
+    seed = _Checked(0, help="int: seed of the layers' weights; default 0.")
+    pixel_scale = _Checked("raw", help="str: 'raw' (0–255) or 'unit' (0–1); default 'raw'.")
+    channel_page = _Checked(0, help="int: block of 64 channels shown per stage; default 0.")
     error = traitlets.Unicode("", read_only=True,
                               help="str: '' when fine, else why the last panel edit was refused.")
 
