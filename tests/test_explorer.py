@@ -266,6 +266,24 @@ def test_tiny_maps_are_still_drawn(ex):
     np.testing.assert_array_equal(ex.displayed(2), ex.outputs[1][0])
 
 
+def test_large_stages_are_drawn_from_every_nth_pixel_and_outputs_stay_exact():
+    from layerwidget.heatmaps import MAX_DRAWN_VALUES
+
+    rgb = np.random.default_rng(0).integers(0, 256, size=(1, 224, 224, 3), dtype=np.uint8)
+    ex = LayerExplorer(images=rgb, layers=[{"type": "Conv2D", "filters": 64, "padding": "same"}])
+    assert ex.outputs[0].shape == (1, 224, 224, 64)
+    np.testing.assert_array_equal(ex.outputs[0], independent_outputs(ex)[0])
+    step = ex.draw_steps[1]
+    assert step == 4
+    np.testing.assert_array_equal(ex.displayed(1), ex.outputs[0][0, ::step, ::step])
+    sent = ex.figures[1].marks[0].get_state()["color"]["value"].nbytes
+    assert sent <= MAX_DRAWN_VALUES * 4
+    assert "every 4th pixel drawn" in ex.figures[1].title
+    assert ex.draw_steps[0] == 1
+    np.testing.assert_array_equal(ex.displayed(0), ex.input[0])
+    ex.close()
+
+
 def test_unknown_keyword_argument_names_the_typo():
     with pytest.raises(TypeError, match="unknown argument 'sed'.*Did you mean 'seed'"):
         LayerExplorer(sed=1)

@@ -212,10 +212,16 @@ class LayerExplorer(traitlets.HasTraits):
     def displayed(self, i: int) -> np.ndarray:
         """(h, w, c) values held by the bqplot HeatMap of stage ``i`` (0 = the input).
 
-        Read back from the mark, so it proves what the browser is asked to draw. Shows the
-        channels of the current ``channel_page``.
+        Read back from the mark, so it proves what the browser is asked to draw: the channels
+        of the current ``channel_page``, every pixel (or every ``draw_steps[i]``-th pixel for a
+        stage too large to send whole; ``outputs`` stay exact).
         """
         return self._views[i].displayed()
+
+    @property
+    def draw_steps(self) -> list[int]:
+        """list of int: per stage, 1 when every pixel is drawn, n when every n-th is."""
+        return [v.step for v in self._views]
 
     # ---- updating ----
 
@@ -321,10 +327,12 @@ class LayerExplorer(traitlets.HasTraits):
         return self.widget._repr_mimebundle_(**kwargs)
 
     def close(self) -> None:
-        """Close every widget and forget the cached Keras layers."""
+        """Close every widget and release the Keras layers and results; the explorer is done."""
+        self.panel.unobserve(self._from_panel, names=list(_EDITABLE))
         close_tree(self.widget, self.panel, self._grid, *self.figures)
         self._views.clear()
         self._pipeline.clear()
+        self._run = None  # the results hold the Keras layers
 
     def __repr__(self) -> str:
         stack = " → ".join(s["type"] for s in self.layers)

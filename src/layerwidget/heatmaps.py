@@ -17,11 +17,15 @@ import numpy as np
 
 from ._widgets import close_tree
 
-__all__ = ["MAX_SHOWN_CHANNELS", "StageView", "mosaic_layout", "tile", "untile"]
+__all__ = ["MAX_DRAWN_VALUES", "MAX_SHOWN_CHANNELS", "StageView", "draw_step", "mosaic_layout",
+           "tile", "untile"]
 
 MAX_SHOWN_CHANNELS = 64
 """Channels drawn per stage at once; the panel pages through the rest."""
 MAX_COLUMNS = 8
+MAX_DRAWN_VALUES = 2**18
+"""Most values one stage sends to the browser per update (1 MiB of float32). A larger stage is
+drawn from every n-th pixel; the arrays in ``outputs`` stay exact. A screen shows no more."""
 # Pixel budget of one figure's plot area; cells are square and at most _MAX_CELL_PX wide.
 _PLOT_W, _PLOT_H, _MAX_CELL_PX = 420.0, 300.0, 11.0
 _MARGIN = {"top": 30, "bottom": 6, "left": 6, "right": 6}
@@ -72,6 +76,14 @@ def untile(mosaic: np.ndarray, layout: Layout) -> np.ndarray:
     m = np.asarray(mosaic)[::r, ::r]
     grid = m.reshape(layout.rows, layout.h, layout.cols, layout.w).transpose(1, 3, 0, 2)
     return grid.reshape(layout.h, layout.w, layout.rows * layout.cols)[:, :, : layout.c]
+
+
+def draw_step(h: int, w: int, c: int) -> int:
+    """Smallest pixel step that brings h×w×c under MAX_DRAWN_VALUES (1 = every pixel)."""
+    step = max(1, math.ceil(math.sqrt(h * w * c / MAX_DRAWN_VALUES)))
+    while math.ceil(h / step) * math.ceil(w / step) * c > MAX_DRAWN_VALUES:
+        step += 1
+    return step
 
 
 def _centres(n: int, repeat: int) -> np.ndarray:
@@ -125,6 +137,7 @@ class StageView:
         self.figure.add_class("layerwidget-stage")
         self.layout: Layout | None = None
         self.channels: tuple[int, int] = (0, 0)
+        self.step = 1
 
     def show(self, maps: np.ndarray, title: str, *, first_channel: int = 0,
              diverging: bool | None = None) -> None:
@@ -135,9 +148,14 @@ class StageView:
         h, w, total = maps.shape
         first = min(max(first_channel, 0), max(total - 1, 0))
         shown = maps[:, :, first : first + MAX_SHOWN_CHANNELS]
-        layout = mosaic_layout(h, w, shown.shape[-1])
+        lo, hi = float(shown.min()), float(shown.max())  # from every pixel, drawn or not
+        step = draw_step(h, w, shown.shape[-1])
+        if step > 1:
+            shown = shown[::step, ::step]
+            title += f"  ·  every {step}th pixel drawn"
+        self.step = step
+        layout = mosaic_layout(shown.shape[0], shown.shape[1], shown.shape[-1])
         mosaic = tile(shown, layout)
-        lo, hi = float(shown.min()), float(shown.max())
         if diverging is None:
             diverging = lo < 0 < hi
         if lo == hi:  # a flat map still needs a non-empty colour domain
@@ -181,7 +199,10 @@ class StageView:
         self.figure.layout.width, self.figure.layout.height = f"{width}px", f"{height}px"
 
     def displayed(self) -> np.ndarray:
-        """The (h, w, c) values the HeatMap mark holds now, read back from the mark itself."""
+        """The (h, w, c) values the HeatMap mark holds now, read back from the mark itself.
+
+        That is ``maps[::step, ::step, channels]`` of the last :meth:`show`.
+        """
         if self.layout is None:
             raise RuntimeError("nothing has been drawn yet")
         return untile(self._heatmap.color, self.layout)

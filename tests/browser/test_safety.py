@@ -1,0 +1,43 @@
+"""Strings from Python reach the page as text: an HTML/script payload never executes."""
+
+import nbformat
+
+PAYLOAD = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
+
+CELLS = [
+    "import numpy as np\nfrom layerwidget import LayerExplorer\n"
+    f"PAYLOAD = {PAYLOAD!r}",
+    # A label (shown in the panel and in the input figure's title) carrying the payload.
+    "ex = LayerExplorer(images=np.zeros((2, 8, 8), np.uint8), labels=[PAYLOAD, PAYLOAD],\n"
+    "                   layers=[{'type': 'Conv2D', 'filters': 2, 'padding': 'same'}])\nex",
+    # An edit arriving from the browser side whose layer type, field and error carry it too.
+    "ex.panel.set_state({'layers': [{'type': PAYLOAD}]})\nprint(ex.error)",
+]
+
+
+def test_payloads_in_labels_layer_names_and_errors_render_as_text(jupyter_server, lab_page):
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(c) for c in CELLS],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}})
+    nbformat.write(nb, jupyter_server.root / "safety.ipynb")
+    lab = lab_page("safety.ipynb")
+    lab.run_all()
+    assert lab.wait_kernel_idle() is True
+    page = lab.page
+    panel = page.locator(".layerwidget-panel").first
+    panel.wait_for(state="attached", timeout=60_000)
+    panel.scroll_into_view_if_needed()
+    error = panel.locator(".lw-error")
+    error.wait_for(state="visible", timeout=30_000)
+
+    assert PAYLOAD in panel.locator(".lw-label").inner_text()
+    assert PAYLOAD in error.inner_text()
+    assert PAYLOAD in panel.locator("legend").nth(1).inner_text()  # the draft layer's legend
+    explorer = page.locator(".widget-hbox", has=page.locator(".layerwidget-panel")).first
+    assert PAYLOAD in explorer.locator(".layerwidget-stage").first.inner_text()
+    page.wait_for_timeout(500)  # an onerror handler would have fired by now
+    assert page.evaluate("() => window.__pwned") is None
+    assert page.locator('img[src="x"]').count() == 0
+    lab.screenshot("safety_payloads")
+    lab.assert_no_console_errors()
