@@ -102,6 +102,12 @@ def _fmt(value) -> str:
 
 _PADDING = Field("padding", "choice", "valid", choices=PADDINGS,
                  doc="'valid' (no padding, the map shrinks) or 'same' (zero padding)")
+_POOL_FIELDS = (
+    Field("pool_size", "int", 2, 1, 8, doc="side of the pooling window"),
+    Field("strides", "int", None, 1, 8, optional=True, none_means="same as pool_size",
+          doc="step of the window"),
+    _PADDING,
+)
 _ACTIVATION = Field("activation", "choice", "linear", choices=ACTIVATIONS,
                     doc="activation applied after the convolution ('linear' = none)")
 
@@ -147,22 +153,12 @@ LAYER_TYPES: dict[str, LayerType] = {
         ),
         LayerType(
             "MaxPool2D",
-            (
-                Field("pool_size", "int", 2, 1, 8, doc="side of the pooling window"),
-                Field("strides", "int", None, 1, 8, optional=True,
-                      none_means="same as pool_size", doc="step of the window"),
-                _PADDING,
-            ),
+            _POOL_FIELDS,
             doc="keeps the largest value of each window",
         ),
         LayerType(
             "AvgPool2D",
-            (
-                Field("pool_size", "int", 2, 1, 8, doc="side of the pooling window"),
-                Field("strides", "int", None, 1, 8, optional=True,
-                      none_means="same as pool_size", doc="step of the window"),
-                _PADDING,
-            ),
+            _POOL_FIELDS,
             doc="keeps the mean value of each window",
         ),
     )

@@ -195,6 +195,19 @@ class LabPage:
             raise AssertionError(f"'Run All Cells' failed in {self.path!r}: {run['error']}")
         return bool(run["ok"])
 
+    def run_explorer(self):
+        """Run every cell, then return the first explorer's panel, scrolled into view."""
+        self.run_all()
+        assert self.wait_kernel_idle() is True, "a notebook cell raised"
+        panel = self.page.locator(".layerwidget-panel").first
+        panel.wait_for(state="attached", timeout=60_000)
+        panel.scroll_into_view_if_needed()
+        return panel
+
+    def explorer(self):
+        """The first explorer's whole widget (panel and figures)."""
+        return self.page.locator(".widget-hbox", has=self.page.locator(".layerwidget-panel")).first
+
     def screenshot(self, name: str) -> Path:
         """Save a full-page PNG to ``tests/artifacts/<name>.png`` and return its path."""
         ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)

@@ -31,12 +31,8 @@ async ([count, gap]) => {
 
 def test_burst_of_50_edits_ends_with_the_last_and_never_goes_back(lab_page):
     lab = lab_page("walkthrough.ipynb")
-    lab.run_all()
-    assert lab.wait_kernel_idle() is True
+    lab.run_explorer()
     page = lab.page
-    panel = page.locator(".layerwidget-panel").first
-    panel.wait_for(state="attached", timeout=60_000)
-    panel.scroll_into_view_if_needed()
     page.wait_for_function(
         "() => document.querySelector(\".layerwidget-panel .lw-stages li[data-stage='1']\")",
         timeout=60_000)
@@ -51,8 +47,7 @@ def test_burst_of_50_edits_ends_with_the_last_and_never_goes_back(lab_page):
     seen = page.evaluate("() => window.__burstSeen")
     assert seen[-1] == 50
     assert seen == sorted(seen), f"an older result was shown after a newer one: {seen}"
-    explorer = page.locator(".widget-hbox", has=page.locator(".layerwidget-panel")).first
-    conv_title = explorer.locator(".layerwidget-stage").nth(1).inner_text()
+    conv_title = lab.explorer().locator(".layerwidget-stage").nth(1).inner_text()
     assert "(1, 28, 28, 50)" in conv_title
     ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS_DIR / "burst_seen.json").write_text(json.dumps(seen))

@@ -44,15 +44,9 @@ def wait_for_new_href(lab, index, old):
 
 def test_filters_edit_in_the_panel_redraws_and_bad_value_keeps_the_maps(lab_page):
     lab = lab_page(NOTEBOOK)
-    lab.run_all()
-    assert lab.wait_kernel_idle() is True
+    panel = lab.run_explorer()
     page = lab.page
-
-    panel = page.locator(".layerwidget-panel").first
-    panel.wait_for(state="attached", timeout=60_000)
-    panel.scroll_into_view_if_needed()
-    explorer = page.locator(".widget-hbox", has=page.locator(".layerwidget-panel")).first
-    stages = explorer.locator(".layerwidget-stage")
+    stages = lab.explorer().locator(".layerwidget-stage")
     stages.nth(3).wait_for(state="attached", timeout=60_000)
     assert stages.count() == 4
 

@@ -22,20 +22,15 @@ def test_payloads_in_labels_layer_names_and_errors_render_as_text(jupyter_server
                                  "language": "python"}})
     nbformat.write(nb, jupyter_server.root / "safety.ipynb")
     lab = lab_page("safety.ipynb")
-    lab.run_all()
-    assert lab.wait_kernel_idle() is True
+    panel = lab.run_explorer()
     page = lab.page
-    panel = page.locator(".layerwidget-panel").first
-    panel.wait_for(state="attached", timeout=60_000)
-    panel.scroll_into_view_if_needed()
     error = panel.locator(".lw-error")
     error.wait_for(state="visible", timeout=30_000)
 
     assert PAYLOAD in panel.locator(".lw-label").inner_text()
     assert PAYLOAD in error.inner_text()
     assert PAYLOAD in panel.locator("legend").nth(1).inner_text()  # the draft layer's legend
-    explorer = page.locator(".widget-hbox", has=page.locator(".layerwidget-panel")).first
-    assert PAYLOAD in explorer.locator(".layerwidget-stage").first.inner_text()
+    assert PAYLOAD in lab.explorer().locator(".layerwidget-stage").first.inner_text()
     page.wait_for_timeout(500)  # an onerror handler would have fired by now
     assert page.evaluate("() => window.__pwned") is None
     assert page.locator('img[src="x"]').count() == 0
