@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
@@ -51,13 +53,37 @@ def sample_digits() -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
-def load_mnist():
+def load_mnist(download: bool | None = None):
     """Keras's full MNIST: ``((x_train, y_train), (x_test, y_test))``, as ``keras.datasets``.
 
-    Keras downloads it once into ``~/.keras/datasets/mnist.npz``. Where that cannot happen
-    (no network, no cached copy) this raises :class:`DatasetUnavailableError` with a short
-    message saying what to use instead, rather than a wall of traceback.
+    Parameters
+    ----------
+    download : bool, optional
+        Whether Keras may download the file (once, into ``~/.keras/datasets/mnist.npz``).
+        Default: yes, unless the environment variable ``LAYERWIDGET_NO_DOWNLOAD`` is set to a
+        non-empty value other than ``0`` (for classrooms behind a firewall, and for CI); then
+        only an already cached copy is used.
+
+    Raises
+    ------
+    DatasetUnavailableError
+        When MNIST cannot be had (no network, no cached copy), with a short message saying
+        what to use instead rather than a wall of traceback.
     """
+    if download is None:
+        download = os.environ.get("LAYERWIDGET_NO_DOWNLOAD", "") in ("", "0")
+    instead = ("Offline, use layerwidget.sample_digits() (1,000 real MNIST test digits shipped "
+               "with the package; LayerExplorer() uses them by default), or copy mnist.npz into "
+               "~/.keras/datasets/.")
+    if not download:
+        cached = _keras_cache() / "datasets" / "mnist.npz"
+        if not cached.exists():
+            raise DatasetUnavailableError(
+                f"MNIST is not cached at {cached} and downloads are off "
+                f"(LAYERWIDGET_NO_DOWNLOAD is set). {instead}")
+        with np.load(cached) as npz:
+            return (npz["x_train"], npz["y_train"]), (npz["x_test"], npz["y_test"])
+
     from ._tf import keras
 
     try:
@@ -67,10 +93,13 @@ def load_mnist():
         log.debug("keras.datasets.mnist.load_data() failed", exc_info=True)
         raise DatasetUnavailableError(
             f"Keras could not load MNIST ({reason[:200]}). It downloads the file on first use "
-            "and caches it in ~/.keras/datasets/mnist.npz. Offline, use "
-            "layerwidget.sample_digits() (1,000 real MNIST test digits shipped with the package; "
-            "LayerExplorer() uses them by default), or copy mnist.npz into ~/.keras/datasets/."
+            f"and caches it in ~/.keras/datasets/mnist.npz. {instead}"
         ) from None
+
+
+def _keras_cache() -> Path:
+    """Keras's cache folder: $KERAS_HOME, else ~/.keras (as keras.utils.get_file uses it)."""
+    return Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras")
 
 
 @dataclass(frozen=True)

@@ -131,7 +131,10 @@ class StageView:
         )
         self.figure = bq.Figure(
             marks=[self._heatmap, self._gutter], axes=[], padding_x=0, padding_y=0,
-            fig_margin=dict(_MARGIN), title_style={"font-size": "13px"},
+            fig_margin=dict(_MARGIN),
+            # Title and background follow the notebook's theme (light or dark).
+            title_style={"font-size": "13px", "fill": "var(--jp-ui-font-color1, #222)"},
+            background_style={"fill": "var(--jp-layout-color1, white)"},
             layout=widgets.Layout(width="200px", height="200px"),
         )
         self.figure.add_class("layerwidget-stage")
