@@ -42,7 +42,7 @@ def test_attribution_ships_with_the_sample():
 def test_load_mnist_returns_keras_data_when_keras_can_load_it(monkeypatch):
     fake = ((np.zeros((2, 28, 28), np.uint8), np.zeros(2)), (np.ones((1, 28, 28)), np.ones(1)))
     monkeypatch.setattr(keras.datasets.mnist, "load_data", lambda: fake)
-    assert load_mnist() is fake
+    assert load_mnist(download=True) is fake
 
 
 def test_load_mnist_offline_says_what_to_use_instead(monkeypatch):
@@ -52,7 +52,7 @@ def test_load_mnist_offline_says_what_to_use_instead(monkeypatch):
 
     monkeypatch.setattr(keras.datasets.mnist, "load_data", offline)
     with pytest.raises(DatasetUnavailableError) as info:
-        load_mnist()
+        load_mnist(download=True)
     message = str(info.value)
     assert "sample_digits()" in message and "~/.keras/datasets/mnist.npz" in message
     assert "more lines" not in message
