@@ -12,7 +12,7 @@ NOTEBOOK = "walkthrough.ipynb"
 
 def heatmap_hrefs(stage):
     """The PNG data URL each HeatMap paints: a new href means the map was repainted."""
-    return stage.locator("image.heatmap").get_attribute("href")
+    return stage.locator("image").get_attribute("href")
 
 
 def stage_status(panel, i):
@@ -35,7 +35,7 @@ def wait_for_new_href(lab, index, old):
         """([i, old]) => {
             const panel = document.querySelector('.layerwidget-panel');
             const root = panel.closest('.widget-hbox');
-            const img = root.querySelectorAll('.layerwidget-stage image.heatmap')[i];
+            const img = root.querySelectorAll('.layerwidget-stage image')[i];
             return img && img.getAttribute('href') && img.getAttribute('href') !== old;
         }""",
         arg=[index, old], polling="raf", timeout=30_000,
@@ -51,16 +51,16 @@ def test_filters_edit_in_the_panel_redraws_and_bad_value_keeps_the_maps(lab_page
     assert stages.count() == 4
 
     # The default stack, as Keras reports it, with ReLU's min at 0.
-    assert "(1, 28, 28, 1)" in stage_status(panel, 0).inner_text()
-    assert "(1, 28, 28, 3)" in stage_status(panel, 1).inner_text()
-    relu = stage_status(panel, 2).inner_text()
+    assert "(1, 28, 28, 1)" in stage_status(panel, 0).text_content()
+    assert "(1, 28, 28, 3)" in stage_status(panel, 1).text_content()
+    relu = stage_status(panel, 2).text_content()
     assert "min 0.00" in relu
-    assert "(1, 14, 14, 3)" in stage_status(panel, 3).inner_text()
-    assert "label 7" in panel.locator(".lw-label").inner_text()
+    assert "(1, 14, 14, 3)" in stage_status(panel, 3).text_content()
+    assert "label 7" in panel.locator(".lw-label").text_content()
 
     conv = stages.nth(1)
     page.wait_for_function(
-        "el => el.querySelector('image.heatmap') && el.querySelector('image.heatmap')"
+        "el => el.querySelector('image') && el.querySelector('image')"
         ".getAttribute('href')", arg=conv.element_handle(), timeout=30_000)
     before = heatmap_hrefs(conv)
     lab.screenshot("explorer_default")
@@ -73,8 +73,8 @@ def test_filters_edit_in_the_panel_redraws_and_bad_value_keeps_the_maps(lab_page
     wait_for_new_href(lab, 1, before)
     after_five = heatmap_hrefs(conv)
     assert after_five != before
-    assert "(1, 14, 14, 5)" in stage_status(panel, 3).inner_text()
-    assert "Conv2D (1, 28, 28, 5)" in conv.inner_text()
+    assert "(1, 14, 14, 5)" in stage_status(panel, 3).text_content()
+    assert "Conv2D (1, 28, 28, 5)" in conv.text_content()
     lab.screenshot("explorer_filters_5")
 
     # An invalid value: the kernel's message appears, the field is marked, the maps stay.
@@ -82,11 +82,11 @@ def test_filters_edit_in_the_panel_redraws_and_bad_value_keeps_the_maps(lab_page
     filters.press("Enter")
     error = panel.locator(".lw-error")
     error.wait_for(state="visible", timeout=30_000)
-    assert "filters=999 is too large; use an integer from 1 to 256" in error.inner_text()
+    assert "filters=999 is too large; use an integer from 1 to 256" in error.text_content()
     assert filters.get_attribute("aria-invalid") == "true"
     page.wait_for_timeout(300)  # give a wrong repaint the chance to happen
     assert heatmap_hrefs(conv) == after_five
-    assert "(1, 28, 28, 5)" in stage_status(panel, 1).inner_text()
+    assert "(1, 28, 28, 5)" in stage_status(panel, 1).text_content()
     lab.screenshot("explorer_error")
 
     # Record what the status line says for larger stacks (numbers for the closing note and
@@ -98,7 +98,7 @@ def test_filters_edit_in_the_panel_redraws_and_bad_value_keeps_the_maps(lab_page
         filters.press("Enter")
         wait_for_stage_shape(lab, 1, f"(1, 28, 28, {count})")
         wait_for_new_href(lab, 1, old)
-        timings[count] = panel.locator(".lw-timing").inner_text()
+        timings[count] = panel.locator(".lw-timing").text_content()
     assert error.is_hidden()
     assert all(re.search(r"updated in [\d.]+ ms", t) for t in timings.values())
     ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,84 @@
+"""Painting feature maps: mosaics, colour scales and the PNG the browser decodes."""
+
+import numpy as np
+import pytest
+
+from layerwidget.render import (
+    LUTS,
+    MAX_DRAWN_VALUES,
+    colorize,
+    draw_step,
+    encode_png,
+    mosaic_layout,
+    paint,
+    png_text,
+    read_png,
+    tile,
+    untile,
+)
+
+
+@pytest.mark.parametrize("c", [1, 3, 5, 8, 9, 64])
+def test_tile_and_untile_are_inverse_with_one_pixel_gutters(c):
+    maps = np.random.default_rng(c).normal(size=(7, 5, c)).astype(np.float32)
+    layout = mosaic_layout(7, 5, c)
+    mosaic = tile(maps, layout)
+    assert mosaic.shape == (layout.rows * 8 - 1, layout.cols * 6 - 1)
+    np.testing.assert_array_equal(untile(mosaic, layout), maps)
+    # channel k sits at row k // 8, column k % 8, with NaN gutters in between
+    k = c - 1
+    r, q = divmod(k, layout.cols)
+    np.testing.assert_array_equal(mosaic[r * 8 : r * 8 + 7, q * 6 : q * 6 + 5], maps[:, :, k])
+    if layout.cols > 1:
+        assert np.isnan(mosaic[:, 5]).all()
+
+
+def test_png_round_trips_pixels_and_text():
+    rgba = np.random.default_rng(0).integers(0, 256, size=(9, 13, 4), dtype=np.uint8)
+    png = encode_png(rgba, text={"key": "value"})
+    np.testing.assert_array_equal(read_png(png), rgba)
+    assert png_text(png) == {"key": "value"}
+
+
+def test_png_decodes_in_a_standard_decoder_when_one_is_installed():
+    pil = pytest.importorskip("PIL.Image")
+    import io
+
+    rgba = np.random.default_rng(1).integers(0, 256, size=(6, 4, 4), dtype=np.uint8)
+    decoded = np.asarray(pil.open(io.BytesIO(encode_png(rgba))).convert("RGBA"))
+    np.testing.assert_array_equal(decoded, rgba)
+
+
+def test_diverging_scale_is_red_below_zero_white_at_zero_blue_above():
+    colours = colorize(np.array([-2.0, 0.0, 5.0]), -2.0, 5.0, diverging=True)
+    red, white, blue = colours
+    assert red[0] > red[2] and blue[2] > blue[0]
+    np.testing.assert_array_equal(white, LUTS["RdBu"][128])
+    assert (colorize(np.array([-2.0]), -2.0, 5.0, True) == LUTS["RdBu"][0]).all()
+    assert (colorize(np.array([5.0]), -2.0, 5.0, True) == LUTS["RdBu"][255]).all()
+
+
+def test_sequential_scale_is_white_at_min_black_at_max():
+    lo, hi = colorize(np.array([3.0, 9.0]), 3.0, 9.0, diverging=False)
+    assert (lo == 255).all() and (hi == 0).all()
+
+
+def test_paint_marks_gutters_transparent_and_shows_every_channel():
+    maps = np.arange(2 * 3 * 3, dtype=np.float32).reshape(2, 3, 3) - 8
+    picture = paint(maps)
+    pixels = read_png(picture.png)
+    assert pixels.shape == (2, 3 * 4 - 1, 4)
+    assert (pixels[:, 3, 3] == 0).all() and (pixels[:, 7, 3] == 0).all()  # gutters
+    assert (pixels[:, :3, 3] == 255).all()
+    assert picture.diverging and picture.lo == -8 and picture.hi == 9
+    np.testing.assert_array_equal(picture.values, maps)
+
+
+def test_paint_pages_channels_and_steps_through_large_maps():
+    maps = np.zeros((300, 300, 100), np.float32)
+    picture = paint(maps, first_channel=64)
+    assert picture.channels == (64, 100)
+    step = draw_step(300, 300, 36)
+    assert picture.step == step > 1
+    assert picture.values.shape == (len(range(0, 300, step)), len(range(0, 300, step)), 36)
+    assert picture.values.size <= MAX_DRAWN_VALUES
