@@ -252,11 +252,18 @@ def test_figures_are_kept_when_the_channel_count_changes(ex):
     np.testing.assert_array_equal(ex.displayed(3), ex.outputs[2][0])
 
 
-def test_heatmaps_receive_float32_binary_arrays(ex):
-    mark = ex.figures[1].marks[0]
-    state = mark.get_state()
-    assert isinstance(state["color"], dict) and state["color"]["dtype"] == "float32"
-    assert isinstance(state["color"]["value"], memoryview)
+def test_each_stage_sends_one_small_png_painted_from_the_exact_values(ex):
+    from layerwidget.render import png_text, read_png, values_digest
+
+    ex.layers = [{**ex.layers[0], "filters": 32}, *ex.layers[1:]]
+    image = ex.figures[1].marks[0].image
+    state = image.get_state()
+    assert state["format"] == "png" and isinstance(state["value"], memoryview)
+    png = bytes(image.value)
+    assert png_text(png)["layerwidget-values-sha256"] == values_digest(ex.outputs[0][0])
+    pixels = read_png(png)
+    assert pixels.shape == (4 * 29 - 1, 8 * 29 - 1, 4)  # 4 rows × 8 tiles of 28, 1 px gutters
+    assert len(png) < 60_000  # versus 100 kB of float32 for the same 32 channels
 
 
 def test_tiny_maps_are_still_drawn(ex):
@@ -276,8 +283,8 @@ def test_large_stages_are_drawn_from_every_nth_pixel_and_outputs_stay_exact():
     step = ex.draw_steps[1]
     assert step == 4
     np.testing.assert_array_equal(ex.displayed(1), ex.outputs[0][0, ::step, ::step])
-    sent = ex.figures[1].marks[0].get_state()["color"]["value"].nbytes
-    assert sent <= MAX_DRAWN_VALUES * 4
+    sent = len(bytes(ex.figures[1].marks[0].image.value))
+    assert sent <= 4 * MAX_DRAWN_VALUES  # at most one RGBA pixel per drawn value: ≤ 1 MiB
     assert "every 4th pixel drawn" in ex.figures[1].title
     assert ex.draw_steps[0] == 1
     np.testing.assert_array_equal(ex.displayed(0), ex.input[0])
@@ -354,3 +361,12 @@ def test_removing_stages_closes_their_figures(ex):
 def test_repr_mimebundle_is_the_widget_view(ex):
     bundle = ex._repr_mimebundle_()
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == ex.widget.model_id
+
+
+def test_to_html_exports_the_current_view(tmp_path):
+    ex = LayerExplorer(image_index=2, seed=5)
+    ex.layers = [{"type": "Conv2D", "filters": 6, "padding": "same"}, {"type": "ReLU"}]
+    report = ex.to_html(tmp_path / "view.html", vary={"filters": [3, 6]})
+    assert report.combinations == 2
+    assert "(1, 28, 28, 6)" in report.path.read_text(encoding="utf-8")
+    ex.close()

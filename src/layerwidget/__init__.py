@@ -12,6 +12,8 @@ from .pipeline import Pipeline
 
 __all__ = [
     "DEFAULT_STACK",
+    "ExportReport",
+    "ExportTooLargeError",
     "DatasetUnavailableError",
     "ImageError",
     "LAYER_TYPES",
@@ -20,6 +22,7 @@ __all__ = [
     "LayerWidgetError",
     "Pipeline",
     "as_image_set",
+    "export_html",
     "load_mnist",
     "normalize_stack",
     "sample_digits",
@@ -27,3 +30,12 @@ __all__ = [
     "to_code",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    # Lazy: `python -m layerwidget.export` must not find its module imported already.
+    if name in ("export_html", "ExportReport", "ExportTooLargeError"):
+        from . import export
+
+        return getattr(export, name)
+    raise AttributeError(f"module 'layerwidget' has no attribute {name!r}")

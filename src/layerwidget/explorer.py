@@ -321,6 +321,14 @@ class LayerExplorer(traitlets.HasTraits):
         if self._grid.children != figures:
             self._grid.children = figures
 
+    def to_html(self, path, vary=None, **kwargs):
+        """Write this view as one self-contained HTML page (``layerwidget.export.export_html``)."""
+        from .export import export_html  # lazily: `python -m layerwidget.export` must not warn
+
+        return export_html(path, vary=vary, image_set=self._images, layers=self.layers,
+                           seed=self.seed, image_index=self.image_index,
+                           pixel_scale=self.pixel_scale, **kwargs)
+
     # ---- display and lifetime ----
 
     def _repr_mimebundle_(self, **kwargs):
