@@ -7,7 +7,7 @@ import pytest
 
 from layerwidget import LayerExplorer, LayerSpecError, sample_digits
 from layerwidget.errors import ImageError
-from layerwidget._tf import keras, tf
+from layerwidget._tf import tf
 
 STACKS = {
     "default": None,
@@ -370,3 +370,22 @@ def test_to_html_exports_the_current_view(tmp_path):
     assert report.combinations == 2
     assert "(1, 28, 28, 6)" in report.path.read_text(encoding="utf-8")
     ex.close()
+
+
+def test_layers_without_weights_are_reused_across_filters_and_seed_edits(ex):
+    relu, pool = ex.keras_layers[1], ex.keras_layers[2]
+    ex.layers = [{**ex.layers[0], "filters": 7}, *ex.layers[1:]]
+    ex.seed = 3
+    assert ex.keras_layers[1] is relu and ex.keras_layers[2] is pool
+    for got, want in zip(ex.outputs, independent_outputs(ex)):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_a_stage_whose_values_did_not_change_is_not_sent_again(ex):
+    image_widget = ex.figures[0].marks[0].image
+    ex.layers = [{**ex.layers[0], "filters": 4}, *ex.layers[1:]]
+    assert ex.figures[0].marks[0].image is image_widget  # the input picture stays
+    assert ex.figures[1].marks[0].image is not None
+    ex.image_index = 1
+    assert ex.figures[0].marks[0].image is not image_widget
+    np.testing.assert_array_equal(ex.displayed(0), ex.input[0])

@@ -5,13 +5,12 @@ element and each stored PNG is decoded by a decoder written here, independent of
 """
 
 import base64
+import io
 import json
 import re
-import struct
 import subprocess
 import sys
 import time
-import zlib
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -53,56 +52,10 @@ def page_data(html: str) -> dict:
 
 
 def decode_png(data: bytes) -> np.ndarray:
-    """(h, w, 4) uint8 RGBA pixels of an 8-bit RGB or RGBA PNG (any filters, no interlace)."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, idat, transparent, header = 8, b"", None, None
-    while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos : pos + 4])
-        tag, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
-        (crc,) = struct.unpack(">I", data[pos + 8 + length : pos + 12 + length])
-        assert crc == zlib.crc32(tag + body) & 0xFFFFFFFF, f"bad CRC in {tag!r}"
-        if tag == b"IHDR":
-            header = struct.unpack(">IIBBBBB", body)
-        elif tag == b"tRNS":
-            transparent = struct.unpack(">HHH", body)
-        elif tag == b"IDAT":
-            idat += body
-        pos += 12 + length
-    width, height, depth, colour_type, _, _, interlace = header
-    assert depth == 8 and colour_type in (2, 6) and interlace == 0
-    bpp = 3 if colour_type == 2 else 4
-    raw = zlib.decompress(idat)
-    stride = width * bpp
-    out = np.zeros((height, stride), np.uint8)
-    prev = [0] * stride
-    for y in range(height):
-        kind = raw[y * (stride + 1)]
-        line = list(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
-        for i in range(stride) if kind else ():
-            a = line[i - bpp] if i >= bpp else 0
-            b = prev[i]
-            c = prev[i - bpp] if i >= bpp else 0
-            if kind == 1:
-                line[i] = (line[i] + a) & 0xFF
-            elif kind == 2:
-                line[i] = (line[i] + b) & 0xFF
-            elif kind == 3:
-                line[i] = (line[i] + (a + b) // 2) & 0xFF
-            else:
-                assert kind == 4, f"unknown filter {kind}"
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
-                line[i] = (line[i] + pred) & 0xFF
-        out[y] = line
-        prev = line
-    pixels = out.reshape(height, width, bpp)
-    if bpp == 4:
-        return pixels
-    alpha = np.full((height, width, 1), 255, np.uint8)
-    if transparent is not None:
-        alpha[(pixels == np.array(transparent)).all(axis=-1)] = 0
-    return np.concatenate([pixels, alpha], axis=-1)
+    """(h, w, 4) uint8 RGBA pixels, decoded by Pillow: a decoder independent of ours."""
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGBA"))
 
 
 class ScriptCollector(HTMLParser):

@@ -40,6 +40,16 @@ def test_png_round_trips_pixels_and_text():
     assert png_text(png) == {"key": "value"}
 
 
+def test_palette_png_round_trips_with_a_transparent_index():
+    from layerwidget.render import TRANSPARENT, palette
+
+    index = np.array([[0, 100, TRANSPARENT], [254, 7, 7]], np.uint8)
+    pixels = read_png(encode_png(index, palette=palette("RdBu")))
+    np.testing.assert_array_equal(pixels[..., :3][index != TRANSPARENT],
+                                  LUTS["RdBu"][index[index != TRANSPARENT]])
+    assert pixels[0, 2, 3] == 0 and (pixels[..., 3][index != TRANSPARENT] == 255).all()
+
+
 def test_png_decodes_in_a_standard_decoder_when_one_is_installed():
     pil = pytest.importorskip("PIL.Image")
     import io
@@ -47,15 +57,22 @@ def test_png_decodes_in_a_standard_decoder_when_one_is_installed():
     rgba = np.random.default_rng(1).integers(0, 256, size=(6, 4, 4), dtype=np.uint8)
     decoded = np.asarray(pil.open(io.BytesIO(encode_png(rgba))).convert("RGBA"))
     np.testing.assert_array_equal(decoded, rgba)
+    from layerwidget.render import palette
+
+    index = np.random.default_rng(2).integers(0, 256, size=(5, 7), dtype=np.uint8)
+    png = encode_png(index, palette=palette("Greys"))
+    decoded = np.asarray(pil.open(io.BytesIO(png)).convert("RGBA"))
+    np.testing.assert_array_equal(decoded, read_png(png))
 
 
 def test_diverging_scale_is_red_below_zero_white_at_zero_blue_above():
     colours = colorize(np.array([-2.0, 0.0, 5.0]), -2.0, 5.0, diverging=True)
     red, white, blue = colours
     assert red[0] > red[2] and blue[2] > blue[0]
-    np.testing.assert_array_equal(white, LUTS["RdBu"][128])
+    np.testing.assert_array_equal(white, LUTS["RdBu"][len(LUTS["RdBu"]) // 2])
+    assert (white > 240).all()
     assert (colorize(np.array([-2.0]), -2.0, 5.0, True) == LUTS["RdBu"][0]).all()
-    assert (colorize(np.array([5.0]), -2.0, 5.0, True) == LUTS["RdBu"][255]).all()
+    assert (colorize(np.array([5.0]), -2.0, 5.0, True) == LUTS["RdBu"][-1]).all()
 
 
 def test_sequential_scale_is_white_at_min_black_at_max():

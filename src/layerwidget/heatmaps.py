@@ -64,6 +64,7 @@ class StageView:
         self.figure.add_class("layerwidget-stage")
         self.picture: Picture | None = None
         self._size: tuple[int, int] | None = None
+        self._last: tuple | None = None
 
     @property
     def layout(self) -> Layout | None:
@@ -80,6 +81,8 @@ class StageView:
 
         ``diverging`` picks a red–blue scale centred on 0 (default: when values have both signs).
         """
+        if self._unchanged(maps, title, first_channel, diverging):
+            return  # e.g. the input while a layer is edited: nothing to paint or send
         picture = paint(maps, first_channel=first_channel, diverging=diverging)
         title += "".join(f"  ·  {note}" for note in picture_notes(picture, maps.shape[-1]))
         # bqplot's Image view repaints when its `image` widget changes, not when that widget's
@@ -94,6 +97,14 @@ class StageView:
             self.figure.title = title
         old.close()
         self.picture = picture
+        self._last = (maps.shape, title, first_channel, diverging)
+
+    def _unchanged(self, maps, title, first_channel, diverging) -> bool:
+        if self.picture is None or self._last != (maps.shape, title, first_channel, diverging):
+            return False
+        first, end = self.picture.channels
+        step = self.picture.step
+        return np.array_equal(maps[::step, ::step, first:end], self.picture.values)
 
     def _relayout(self, rows: int, cols: int) -> None:
         cell = min(_MAX_CELL_PX, _PLOT_W / cols, _PLOT_H / rows)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .layers import build_layer, stack_shapes
+from .layers import LAYER_TYPES, build_layer, stack_shapes
 
 __all__ = ["Pipeline", "Run", "StageStats"]
 
@@ -57,8 +57,13 @@ class Pipeline:
     def layer(self, spec: dict, *, seed: int, position: int, in_shape: tuple[int, int, int]):
         """The built Keras layer for ``spec`` at ``position``, from the cache when possible."""
         # The kernel shape depends on the input channels only, so H and W are not in the key:
-        # a built Conv2D accepts any height and width.
-        key = (position, seed, in_shape[-1], tuple(spec.items()))
+        # a built Conv2D accepts any height and width. Layers without weights (ReLU, pooling)
+        # accept any channel count and ignore the seed, so a filters or seed edit upstream
+        # reuses them instead of building new ones.
+        if LAYER_TYPES[spec["type"]].weight_fields:
+            key = (position, seed, in_shape[-1], tuple(spec.items()))
+        else:
+            key = (position, tuple(spec.items()))
         layer = self._cache.get(key)
         if layer is None:
             layer = build_layer(spec, seed=seed, position=position, in_shape=in_shape)

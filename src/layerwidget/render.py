@@ -25,10 +25,12 @@ __all__ = [
     "Layout",
     "Picture",
     "colorize",
+    "colour_index",
     "draw_step",
     "encode_png",
     "mosaic_layout",
     "paint",
+    "palette",
     "picture_notes",
     "png_text",
     "stage_title",
@@ -52,14 +54,28 @@ _RDBU = ["#67001f", "#b2182b", "#d6604d", "#f4a582", "#fddbc7", "#f7f7f7", "#d1e
          "#92c5de", "#4393c3", "#2166ac", "#053061"]
 
 
+LEVELS = 255
+"""Colours per scale. Pictures are palette PNGs: indices 0–254 are the colour ramp and index
+255 is transparent (gutters, empty tiles), so one byte per pixel is painted and compressed."""
+TRANSPARENT = LEVELS
+
+
 def _lut(anchors: list[str]) -> np.ndarray:
     rgb = np.array([[int(a[i : i + 2], 16) for i in (1, 3, 5)] for a in anchors], np.float64)
     t = np.linspace(0, 1, len(anchors))
-    steps = np.linspace(0, 1, 256)
+    steps = np.linspace(0, 1, LEVELS)
     return np.stack([np.interp(steps, t, rgb[:, k]) for k in range(3)], 1).round().astype(np.uint8)
 
 
 LUTS = {"Greys": _lut(_GREYS), "RdBu": _lut(_RDBU)}
+
+
+def palette(scheme: str) -> np.ndarray:
+    """(256, 4) RGBA palette of a scheme: its ramp, then the transparent index."""
+    rgba = np.zeros((LEVELS + 1, 4), np.uint8)
+    rgba[:LEVELS, :3] = LUTS[scheme]
+    rgba[:LEVELS, 3] = 255
+    return rgba
 
 
 @dataclass(frozen=True)
@@ -116,20 +132,29 @@ def untile(mosaic: np.ndarray, layout: Layout) -> np.ndarray:
     return np.moveaxis(grid[: layout.c, :h, :w], 0, 2)
 
 
-def colorize(values: np.ndarray, lo: float, hi: float, diverging: bool) -> np.ndarray:
-    """RGB uint8 colours of ``values``: 'RdBu' centred on 0 when diverging, else 'Greys'."""
-    v = values.astype(np.float64)
+def colour_index(values: np.ndarray, lo: float, hi: float, diverging: bool) -> np.ndarray:
+    """uint8 ramp positions (0–254) of ``values`` on the stage's colour scale.
+
+    Diverging: 'RdBu' centred on 0, each side of 0 using its own half of the ramp so both signs
+    get full contrast (red negative, white 0, blue positive). Otherwise 'Greys' from lo (white)
+    to hi (black).
+    """
+    v = np.asarray(values, dtype=np.float32)
+    top = np.float32(LEVELS - 1)
     if diverging:
-        # Each side of 0 uses its own half of the scale, so both signs get full contrast.
+        half = top / 2
         neg, pos = max(-lo, 1e-30), max(hi, 1e-30)
-        t = np.where(v < 0, 0.5 + 0.5 * v / neg, 0.5 + 0.5 * v / pos)
-        lut = LUTS["RdBu"]
+        t = np.where(v < 0, half + v * np.float32(half / neg), half + v * np.float32(half / pos))
     else:
         span = hi - lo if hi > lo else 1.0
-        t = (v - lo) / span
-        lut = LUTS["Greys"]
-    index = np.clip(np.rint(np.nan_to_num(t) * 255), 0, 255).astype(np.intp)
-    return lut[index]
+        t = (v - np.float32(lo)) * np.float32(top / span)
+    # NaN (from an overflowing activation) lands on the ramp's low end rather than anywhere.
+    return np.clip(np.nan_to_num(np.rint(t), nan=0.0), 0, top).astype(np.uint8)
+
+
+def colorize(values: np.ndarray, lo: float, hi: float, diverging: bool) -> np.ndarray:
+    """RGB uint8 colours of ``values`` on the stage's colour scale (see :func:`colour_index`)."""
+    return LUTS["RdBu" if diverging else "Greys"][colour_index(values, lo, hi, diverging)]
 
 
 @dataclass(frozen=True)
@@ -173,10 +198,9 @@ def paint(maps: np.ndarray, *, first_channel: int = 0, diverging: bool | None = 
     step = draw_step(h, w, shown.shape[-1])
     values = np.ascontiguousarray(shown[::step, ::step], dtype=np.float32)
     layout = mosaic_layout(values.shape[0], values.shape[1], values.shape[2])
-    rgb = colorize(values, lo, hi, diverging)  # (h', w', c', 3)
-    alpha = np.full(values.shape + (1,), 255, np.uint8)
-    rgba = tile(np.concatenate([rgb, alpha], axis=-1), layout, fill=0)
-    png = encode_png(rgba, text={"layerwidget-values-sha256": values_digest(values)})
+    index = tile(colour_index(values, lo, hi, diverging), layout, fill=TRANSPARENT)
+    png = encode_png(index, palette=palette("RdBu" if diverging else "Greys"),
+                     text={"layerwidget-values-sha256": values_digest(values)})
     return Picture(png, values, layout, step, (first, first + values.shape[2]), lo, hi,
                    diverging)
 
@@ -208,19 +232,31 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
             + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
 
 
-def encode_png(rgba: np.ndarray, text: dict[str, str] | None = None, level: int = 1) -> bytes:
-    """PNG bytes of an (H, W, 4) uint8 image, with optional tEXt chunks.
+def encode_png(pixels: np.ndarray, palette: np.ndarray | None = None,
+               text: dict[str, str] | None = None, level: int = 1) -> bytes:
+    """PNG bytes of (H, W) palette indices with an (N, 4) RGBA ``palette``, or of an
+    (H, W, 4) uint8 RGBA image; with optional tEXt chunks.
 
     Every row uses filter 0: feature-map mosaics compress well enough with zlib alone, and a
     fast level keeps encoding near a millisecond.
     """
-    height, width, channels = rgba.shape
-    if channels != 4 or rgba.dtype != np.uint8:
-        raise ValueError("encode_png takes an (H, W, 4) uint8 array")
-    raw = np.zeros((height, width * 4 + 1), np.uint8)
-    raw[:, 1:] = rgba.reshape(height, width * 4)
+    pixels = np.ascontiguousarray(pixels, dtype=np.uint8)
+    if palette is not None and pixels.ndim == 2:
+        height, width = pixels.shape
+        colour_type, per_pixel = 3, 1
+    elif palette is None and pixels.ndim == 3 and pixels.shape[2] == 4:
+        height, width = pixels.shape[:2]
+        colour_type, per_pixel = 6, 4
+    else:
+        raise ValueError("encode_png takes (H, W) indices with a palette, or (H, W, 4) RGBA")
+    raw = np.zeros((height, width * per_pixel + 1), np.uint8)
+    raw[:, 1:] = pixels.reshape(height, width * per_pixel)
     out = [b"\x89PNG\r\n\x1a\n",
-           _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0))]
+           _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0))]
+    if palette is not None:
+        pal = np.asarray(palette, np.uint8)
+        out.append(_chunk(b"PLTE", pal[:, :3].tobytes()))
+        out.append(_chunk(b"tRNS", pal[:, 3].tobytes()))
     for key, value in (text or {}).items():
         out.append(_chunk(b"tEXt", key.encode("latin-1") + b"\0" + value.encode("latin-1")))
     out.append(_chunk(b"IDAT", zlib.compress(raw.tobytes(), level)))
@@ -250,17 +286,29 @@ def png_text(png: bytes) -> dict[str, str]:
 
 
 def read_png(png: bytes) -> np.ndarray:
-    """(H, W, 4) uint8 pixels of a PNG written by :func:`encode_png` (filter 0, RGBA, 8 bit)."""
-    header, idat = None, b""
+    """(H, W, 4) RGBA pixels of a PNG written by :func:`encode_png` (8 bit, filter 0)."""
+    header, idat, pal, alpha = None, b"", None, None
     for kind, data in _chunks(png):
         if kind == b"IHDR":
             header = struct.unpack(">IIBBBBB", data)
+        elif kind == b"PLTE":
+            pal = np.frombuffer(data, np.uint8).reshape(-1, 3)
+        elif kind == b"tRNS":
+            alpha = np.frombuffer(data, np.uint8)
         elif kind == b"IDAT":
             idat += data
     width, height, depth, colour = header[:4]
-    if (depth, colour) != (8, 6):
-        raise ValueError("read_png reads 8-bit RGBA PNGs only")
-    raw = np.frombuffer(zlib.decompress(idat), np.uint8).reshape(height, width * 4 + 1)
+    if depth != 8 or colour not in (3, 6):
+        raise ValueError("read_png reads 8-bit palette or RGBA PNGs only")
+    per_pixel = 1 if colour == 3 else 4
+    raw = np.frombuffer(zlib.decompress(idat), np.uint8).reshape(height, width * per_pixel + 1)
     if raw[:, 0].any():
         raise ValueError("read_png reads unfiltered PNGs only")
-    return raw[:, 1:].reshape(height, width, 4).copy()
+    pixels = raw[:, 1:].reshape(height, width, per_pixel)
+    if colour == 6:
+        return pixels.copy()
+    rgba = np.zeros((len(pal), 4), np.uint8)
+    rgba[:, :3] = pal
+    rgba[:, 3] = 255 if alpha is None else np.pad(alpha, (0, len(pal) - len(alpha)),
+                                                  constant_values=255)
+    return rgba[pixels[:, :, 0]]
