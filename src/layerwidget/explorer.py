@@ -7,10 +7,12 @@ A value the panel sends that the core refuses becomes ``error``; the last good m
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import logging
 import math
 import numbers
+import sys
 import time
 from typing import Any
 
@@ -27,6 +29,16 @@ from .panel import ControlPanel
 from .pipeline import Pipeline, Run
 
 __all__ = ["LayerExplorer"]
+
+
+def _kernel_loop():
+    """The running event loop of an IPython kernel, or None (plain Python, tests, scripts)."""
+    if "ipykernel" not in sys.modules:
+        return None
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 log = logging.getLogger(__name__)
 
@@ -122,9 +134,30 @@ class LayerExplorer(traitlets.HasTraits):
         self.widget = widgets.HBox([self.panel, self._grid],
                                    layout=widgets.Layout(align_items="flex-start"))
         self.widget.add_class("layerwidget")
-        self._update()
         self.panel.observe(self._from_panel, names=list(_EDITABLE))
         self.observe(self._on_change, names=list(_EDITABLE))
+        loop = _kernel_loop()
+        if loop is None or "layerwidget._tf" in sys.modules:
+            self._update()
+        else:
+            # Importing TensorFlow takes seconds. In a notebook, let the cell finish so the
+            # panel appears at once and says what is happening; the first run follows on the
+            # kernel's event loop. Reading any result before then runs it on the spot.
+            self.panel.busy = ("Loading TensorFlow… the first explorer in a kernel takes a few "
+                               "seconds.")
+            loop.call_soon(self._first_run)
+
+    def _first_run(self) -> None:
+        if self._run is None:
+            self._update()
+        self.panel.busy = ""
+
+    def _results(self) -> Run:
+        if self._run is None:
+            self._first_run()
+        if self._run is None:
+            raise RuntimeError(f"the layer stack could not run: {self.error}")
+        return self._run
 
     # ---- validation: one place for each trait, used by Python and the panel alike ----
 
@@ -172,22 +205,22 @@ class LayerExplorer(traitlets.HasTraits):
     @property
     def input(self) -> np.ndarray:
         """np.ndarray (1, H, W, C) float32: exactly what the first layer receives."""
-        return self._run.input
+        return self._results().input
 
     @property
     def outputs(self) -> list[np.ndarray]:
         """list of np.ndarray: what each tf.keras layer returned, in stack order."""
-        return list(self._run.outputs)
+        return list(self._results().outputs)
 
     @property
     def keras_layers(self) -> list:
         """list: the tf.keras layer objects that produced :attr:`outputs`."""
-        return list(self._run.layers)
+        return list(self._results().layers)
 
     @property
     def stats(self) -> list:
         """list of StageStats: name, shape, min and max of the input and each layer's output."""
-        return list(self._run.stats)
+        return list(self._results().stats)
 
     @property
     def label(self):
@@ -202,6 +235,7 @@ class LayerExplorer(traitlets.HasTraits):
     @property
     def figures(self) -> list:
         """list of bqplot.Figure: the input first, then one per layer."""
+        self._results()
         return [v.figure for v in self._views]
 
     @property
@@ -216,11 +250,13 @@ class LayerExplorer(traitlets.HasTraits):
         of the current ``channel_page``, every pixel (or every ``draw_steps[i]``-th pixel for a
         stage too large to send whole; ``outputs`` stay exact).
         """
+        self._results()
         return self._views[i].displayed()
 
     @property
     def draw_steps(self) -> list[int]:
         """list of int: per stage, 1 when every pixel is drawn, n when every n-th is."""
+        self._results()
         return [v.step for v in self._views]
 
     # ---- updating ----
@@ -337,7 +373,7 @@ class LayerExplorer(traitlets.HasTraits):
     def close(self) -> None:
         """Close every widget and release the Keras layers and results; the explorer is done."""
         self.panel.unobserve(self._from_panel, names=list(_EDITABLE))
-        close_tree(self.widget, self.panel, self._grid, *self.figures)
+        close_tree(self.widget, self.panel, self._grid, *(v.figure for v in self._views))
         self._views.clear()
         self._pipeline.clear()
         self._run = None  # the results hold the Keras layers

@@ -1,0 +1,37 @@
+"""In a kernel, LayerExplorer() returns at once and says it is loading TensorFlow; the first run
+follows on the kernel's event loop, before the next cell, and results read earlier run it."""
+
+import nbformat
+from nbclient import NotebookClient
+
+CELLS = [
+    "import sys\nfrom layerwidget import LayerExplorer\nex = LayerExplorer()\n"
+    "print('busy:', ex.panel.busy)\nprint('ran:', ex._run is not None)\n"
+    "print('tf imported:', 'layerwidget._tf' in sys.modules)",
+    "print('ran:', ex._run is not None)\nprint('busy:', repr(ex.panel.busy))\n"
+    "print('figures:', len(ex.figures))",
+    "early = LayerExplorer(layers=[{'type': 'ReLU'}])\nprint('ran:', early._run is not None)",
+]
+
+
+def outputs_of(cell):
+    return "".join(o.get("text", "") for o in cell.outputs)
+
+
+def test_first_explorer_in_a_kernel_shows_progress_then_runs_before_the_next_cell():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
+    NotebookClient(nb, timeout=180, kernel_name="python3").execute()
+    first, second, third = (outputs_of(c) for c in nb.cells)
+    assert "busy: Loading TensorFlow" in first
+    assert "ran: False" in first and "tf imported: False" in first
+    assert "ran: True" in second and "busy: ''" in second and "figures: 4" in second
+    assert "ran: True" in third  # TensorFlow is loaded now: later explorers run at once
+
+
+def test_reading_results_before_the_deferred_run_runs_it_on_the_spot():
+    cell = ("from layerwidget import LayerExplorer\nex = LayerExplorer()\n"
+            "print('shape:', ex.outputs[0].shape)\nprint('busy:', repr(ex.panel.busy))")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])
+    NotebookClient(nb, timeout=180, kernel_name="python3").execute()
+    text = outputs_of(nb.cells[0])
+    assert "shape: (1, 28, 28, 3)" in text and "busy: ''" in text
