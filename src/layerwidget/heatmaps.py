@@ -56,9 +56,10 @@ class StageView:
         self.figure = bq.Figure(
             marks=[self._image], axes=[], padding_x=0, padding_y=0, animation_duration=0,
             fig_margin=dict(_MARGIN),
-            # Title and background follow the notebook's theme (light or dark).
+            # The title follows the host's theme; no background of its own, so the page's shows
+            # through the padding and the transparent gutters in light and dark themes alike.
             title_style={"font-size": "13px", "fill": "var(--jp-ui-font-color1, #222)"},
-            background_style={"fill": "var(--jp-layout-color1, white)"},
+            background_style={"fill": "none"},
             layout=widgets.Layout(width="200px", height="200px"),
         )
         self.figure.add_class("layerwidget-stage")

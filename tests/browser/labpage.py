@@ -1,4 +1,4 @@
-"""Helpers for browser tests that drive a real JupyterLab in Chromium.
+"""Helpers for browser tests that drive a real JupyterLab (or Notebook 7, or Voilà) in Chromium.
 
 Tests import these directly (``from labpage import LabPage``); the browser
 conftest puts this directory on ``sys.path`` so that works under any pytest
@@ -7,19 +7,18 @@ import mode.
 
 from __future__ import annotations
 
-import http.cookiejar
-import json
 import re
-import urllib.request
-from dataclasses import dataclass, field
+import urllib.parse
 from pathlib import Path
-from subprocess import Popen
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+# Re-exported: tests and older scripts import JupyterServer from here.
+from jupyter_env import JupyterServer  # noqa: F401
 
 if TYPE_CHECKING:
     # Type-only so that importing this module (from the conftest) never fails
     # on machines without Playwright; those runs must skip, not error.
-    from playwright.sync_api import ConsoleMessage, Error, Page
+    from playwright.sync_api import ConsoleMessage, Error, Page, Request
 
 ARTIFACTS_DIR = Path(__file__).resolve().parents[1] / "artifacts"
 
@@ -29,6 +28,26 @@ ARTIFACTS_DIR = Path(__file__).resolve().parents[1] / "artifacts"
 # and update checks are disabled by the server fixture). Only add a pattern
 # together with a comment explaining why that message is harmless.
 BENIGN_CONSOLE_ERRORS: tuple[re.Pattern[str], ...] = ()
+
+# Extra patterns for Jupyter Notebook 7 pages only (``LabPage(..., benign=...)``, set by
+# ``jupyter_env.open_lab_notebook`` for a Notebook 7 server).
+NOTEBOOK7_BENIGN_CONSOLE_ERRORS: tuple[re.Pattern[str], ...] = (
+    # Notebook 7.6.5 bug, on every page it serves (also /tree, a notebook with just `1+1`,
+    # and with anywidget, bqplot and the widget manager disabled): JupyterLab's
+    # '@jupyterlab/shortcuts-extension:shortcuts' plugin is active, but Notebook replaces
+    # its settings with '@jupyter-notebook/application-extension:shortcuts', so when
+    # '@jupyterlab/docmanager-extension:plugin' settings reload, its pluginChanged handler
+    # reads `registry.plugins['@jupyterlab/shortcuts-extension:shortcuts'].schema` of
+    # undefined (seen paused on the rejection with the Chrome debugger). An unhandled
+    # rejection in Notebook's own bundle; shortcuts and everything else keep working.
+    re.compile(
+        r"^pageerror: Cannot read properties of undefined \(reading 'schema'\)\n"
+        r"TypeError: [^\n]*\n\s+at [^\n]*/static/notebook/notebook_core\.[0-9a-f]+\.js"
+    ),
+)
+
+# Requests to these hosts stay on the machine; anything else is recorded as external.
+_LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 _READY_JS = """
 (path) => {
@@ -64,6 +83,27 @@ _RUN_ALL_JS = """
 }
 """
 
+_STAGE_SHAPE_JS = """
+([i, shape]) => {
+  const li = document.querySelector(`.layerwidget-panel .lw-stages li[data-stage='${i}']`);
+  return !!li && li.textContent.includes(shape);
+}
+"""
+
+# The i-th stage figure of the first explorer; returns the href of the picture it paints
+# (an SVG <image>: a PNG data URL from a bqplot HeatMap, a blob URL from a bqplot Image mark)
+# once it is set and differs from `old` (null: any).
+_HEATMAP_HREF_JS = """
+([i, old]) => {
+  const panel = document.querySelector('.layerwidget-panel');
+  const root = panel && panel.closest('.widget-hbox');
+  const figure = root && root.querySelectorAll('.layerwidget-stage')[i];
+  const img = figure && figure.querySelector('svg image');
+  const href = img && img.getAttribute('href');
+  return href && href !== old ? href : false;
+}
+"""
+
 _IDLE_JS = """
 () => {
   const run = window.__layerwidgetRunAll;
@@ -78,73 +118,135 @@ _IDLE_JS = """
 """
 
 
-@dataclass
-class JupyterServer:
-    """A JupyterLab server started for the test session.
+class HostPage:
+    """One browser tab showing one notebook in any host (JupyterLab, Notebook 7, Voilà).
 
-    ``root`` is the server's root directory (a scratch copy of ``examples/``);
-    tests may write extra notebooks into it and open them by relative name.
+    ``page`` is the underlying Playwright ``Page``; use it for locators. Console errors,
+    uncaught page errors and requests that leave the machine are recorded from the moment
+    the tab is wrapped.
     """
 
-    url: str
-    root: Path
-    port: int
-    log: Path
-    process: Popen[bytes] = field(repr=False)
-    _opener: urllib.request.OpenerDirector = field(init=False, repr=False)
+    def __init__(
+        self, page: Page, path: str, benign: tuple[re.Pattern[str], ...] = ()
+    ) -> None:
+        self.page = page
+        self.path = path
+        # What ``assert_no_console_errors`` forgives on this page; see BENIGN_CONSOLE_ERRORS.
+        self.benign_console_errors = BENIGN_CONSOLE_ERRORS + tuple(benign)
+        self.console_errors: list[str] = []
+        self.external_requests: list[str] = []
+        page.on("console", self._record_console)
+        page.on("pageerror", self._record_page_error)
+        page.on("request", self._record_request)
 
-    def __post_init__(self) -> None:
-        self._opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
-        )
+    def wait_for_panel(self, timeout: float = 60_000):
+        """The first explorer's panel, once it is in the DOM, scrolled into view."""
+        panel = self.page.locator(".layerwidget-panel").first
+        panel.wait_for(state="attached", timeout=timeout)
+        panel.scroll_into_view_if_needed()
+        return panel
 
-    def api(self, method: str, path: str, body: Any = None) -> Any:
-        """Call the REST API and return the decoded JSON (None if empty)."""
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(
-            f"{self.url}{path}",
-            data=data,
-            method=method,
-            headers={"Content-Type": "application/json", "X-XSRFToken": self._xsrf_token()},
-        )
-        with self._opener.open(request, timeout=30) as response:
-            payload = response.read()
-        return json.loads(payload) if payload else None
+    def explorer(self):
+        """The first explorer's whole widget (panel and figures)."""
+        return self.page.locator(".widget-hbox", has=self.page.locator(".layerwidget-panel")).first
 
-    def shutdown_kernels(self) -> None:
-        """Delete every session and kernel so the next notebook starts clean."""
-        for session in self.api("GET", "/api/sessions"):
-            self.api("DELETE", f"/api/sessions/{session['id']}")
-        for kernel in self.api("GET", "/api/kernels"):
-            self.api("DELETE", f"/api/kernels/{kernel['id']}")
+    def stage_status(self, index: int) -> str:
+        """Text of stage ``index``'s line in the first panel's status list (0 = input).
 
-    def log_tail(self, lines: int = 60) -> str:
-        if not self.log.exists():
-            return "<no server log>"
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        DOM text, so it reads the same whether or not a virtualized notebook renders the
+        cell right now.
+        """
+        return self.page.locator(
+            f".layerwidget-panel .lw-stages li[data-stage='{index}']"
+        ).first.text_content() or ""
 
-    def _xsrf_token(self) -> str:
-        # Even with authentication disabled, jupyter_server rejects mutating
-        # requests without the double-submit XSRF token; /lab sets the cookie.
-        token = self._cookie("_xsrf")
-        if token is None:
-            self._opener.open(f"{self.url}/lab", timeout=30).close()
-            token = self._cookie("_xsrf")
-        if token is None:
-            raise RuntimeError(f"Jupyter server at {self.url} did not set an _xsrf cookie")
-        return token
+    def wait_for_stage_shape(self, index: int, shape: str, timeout: float = 30_000) -> None:
+        """Wait until the first panel's status line for stage ``index`` shows ``shape``."""
+        # The status list is rebuilt on each update, so look the item up each frame.
+        self.page.wait_for_function(_STAGE_SHAPE_JS, arg=[index, shape], polling="raf",
+                                    timeout=timeout)
 
-    def _cookie(self, name: str) -> str | None:
-        handler = next(
-            h for h in self._opener.handlers if isinstance(h, urllib.request.HTTPCookieProcessor)
-        )
-        return next((c.value for c in handler.cookiejar if c.name == name), None)
+    def heatmap_href(self, index: int, timeout: float = 30_000) -> str:
+        """The href of the picture stage ``index``'s figure paints, once it paints one.
+
+        A new href means the map was repainted.
+        """
+        handle = self.page.wait_for_function(_HEATMAP_HREF_JS, arg=[index, None],
+                                             polling="raf", timeout=timeout)
+        return handle.json_value()
+
+    def wait_for_new_href(self, index: int, old: str, timeout: float = 30_000) -> str:
+        """Wait until stage ``index``'s figure paints another picture than ``old``."""
+        handle = self.page.wait_for_function(_HEATMAP_HREF_JS, arg=[index, old],
+                                             polling="raf", timeout=timeout)
+        return handle.json_value()
+
+    def wait_for_stable_paint(self, locator=None, interval_ms: int = 150,
+                              timeout_ms: int = 10_000) -> bytes:
+        """Wait until two captures of ``locator`` (default: the explorer), ``interval_ms``
+        apart, are identical; return the PNG.
+
+        A theme switch or resize makes bqplot redraw its figures and the browser decode
+        their pictures again, a few frames after the DOM already looks final.
+        """
+        target = locator if locator is not None else self.explorer()
+        last = target.screenshot()
+        waited = 0
+        while waited < timeout_ms:
+            self.page.wait_for_timeout(interval_ms)
+            waited += interval_ms
+            current = target.screenshot()
+            if current == last:
+                return current
+            last = current
+        raise AssertionError(f"{self.path!r}: the picture kept changing for {timeout_ms} ms")
+
+    def screenshot(self, name: str) -> Path:
+        """Save a full-page PNG to ``tests/artifacts/<name>.png`` and return its path."""
+        ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+        path = ARTIFACTS_DIR / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def assert_no_console_errors(self) -> None:
+        unexpected = [
+            message
+            for message in self.console_errors
+            if not any(pattern.search(message) for pattern in self.benign_console_errors)
+        ]
+        if unexpected:
+            listing = "\n".join(f"  - {message}" for message in unexpected)
+            raise AssertionError(f"Browser console errors on {self.path!r}:\n{listing}")
+
+    def assert_offline(self) -> None:
+        """Fail if the page requested anything from another host than the test server's."""
+        if self.external_requests:
+            listing = "\n".join(f"  - {url}" for url in self.external_requests)
+            raise AssertionError(f"{self.path!r} requested off-machine URLs:\n{listing}")
+
+    def close(self) -> None:
+        if not self.page.is_closed():
+            self.page.close()
+
+    def _record_console(self, message: ConsoleMessage) -> None:
+        if message.type != "error":
+            return
+        location = message.location
+        where = f" ({location['url']}:{location['lineNumber']})" if location.get("url") else ""
+        self.console_errors.append(f"console.error: {message.text}{where}")
+
+    def _record_page_error(self, error: Error) -> None:
+        self.console_errors.append(f"pageerror: {error.message}\n{error.stack or ''}".rstrip())
+
+    def _record_request(self, request: Request) -> None:
+        url = urllib.parse.urlsplit(request.url)
+        if url.scheme in ("http", "https", "ws", "wss") and url.hostname not in _LOCAL_HOSTS:
+            self.external_requests.append(request.url)
 
 
-class LabPage:
-    """One browser tab showing one notebook in JupyterLab.
-
-    ``page`` is the underlying Playwright ``Page``; use it for locators.
+class LabPage(HostPage):
+    """One browser tab showing one notebook in JupyterLab, or in Jupyter Notebook 7 (both
+    started with ``expose_app_in_browser``, so ``window.jupyterapp`` drives them).
 
     JupyterLab 4.6 virtualizes the notebook (cells outside the viewport get
     ``content-visibility: auto``), so Playwright treats off-screen outputs as
@@ -152,13 +254,6 @@ class LabPage:
     notebook, call ``locator.scroll_into_view_if_needed()``, or wait with
     ``locator.wait_for(state="attached")`` when presence in the DOM is enough.
     """
-
-    def __init__(self, page: Page, path: str) -> None:
-        self.page = page
-        self.path = path
-        self.console_errors: list[str] = []
-        page.on("console", self._record_console)
-        page.on("pageerror", self._record_page_error)
 
     def wait_ready(self, timeout: float = 120_000) -> None:
         """Wait until the notebook is the current widget and its kernel is idle."""
@@ -199,42 +294,4 @@ class LabPage:
         """Run every cell, then return the first explorer's panel, scrolled into view."""
         self.run_all()
         assert self.wait_kernel_idle() is True, "a notebook cell raised"
-        panel = self.page.locator(".layerwidget-panel").first
-        panel.wait_for(state="attached", timeout=60_000)
-        panel.scroll_into_view_if_needed()
-        return panel
-
-    def explorer(self):
-        """The first explorer's whole widget (panel and figures)."""
-        return self.page.locator(".widget-hbox", has=self.page.locator(".layerwidget-panel")).first
-
-    def screenshot(self, name: str) -> Path:
-        """Save a full-page PNG to ``tests/artifacts/<name>.png`` and return its path."""
-        ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
-        path = ARTIFACTS_DIR / f"{name}.png"
-        self.page.screenshot(path=str(path), full_page=True)
-        return path
-
-    def assert_no_console_errors(self) -> None:
-        unexpected = [
-            message
-            for message in self.console_errors
-            if not any(pattern.search(message) for pattern in BENIGN_CONSOLE_ERRORS)
-        ]
-        if unexpected:
-            listing = "\n".join(f"  - {message}" for message in unexpected)
-            raise AssertionError(f"Browser console errors on {self.path!r}:\n{listing}")
-
-    def close(self) -> None:
-        if not self.page.is_closed():
-            self.page.close()
-
-    def _record_console(self, message: ConsoleMessage) -> None:
-        if message.type != "error":
-            return
-        location = message.location
-        where = f" ({location['url']}:{location['lineNumber']})" if location.get("url") else ""
-        self.console_errors.append(f"console.error: {message.text}{where}")
-
-    def _record_page_error(self, error: Error) -> None:
-        self.console_errors.append(f"pageerror: {error.message}\n{error.stack or ''}".rstrip())
+        return self.wait_for_panel()
