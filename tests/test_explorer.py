@@ -55,7 +55,7 @@ def test_outputs_equal_an_independent_keras_computation(name):
     ex = LayerExplorer(layers=STACKS[name], image_index=3)
     expected = independent_outputs(ex)
     assert len(ex.outputs) == len(expected) == len(ex.layers)
-    for got, want in zip(ex.outputs, expected):
+    for got, want in zip(ex.outputs, expected, strict=True):
         assert got.dtype == np.float32
         np.testing.assert_array_equal(got, want)
     ex.close()
@@ -123,7 +123,7 @@ def test_strides_edit_keeps_the_kernels_and_seed_edit_changes_them(ex):
 
 def test_same_seed_and_stack_give_identical_maps():
     a, b = LayerExplorer(seed=7), LayerExplorer(seed=7)
-    for x, y in zip(a.outputs, b.outputs):
+    for x, y in zip(a.outputs, b.outputs, strict=True):
         np.testing.assert_array_equal(x, y)
     a.close(), b.close()
 
@@ -142,7 +142,7 @@ def test_python_assignment_of_a_bad_value_raises_and_changes_nothing(ex):
     with pytest.raises(ValueError, match="pixel_scale='0-1'"):
         ex.pixel_scale = "0-1"
     assert ex.layers[0]["filters"] == 3 and ex.image_index == 0
-    for x, y in zip(before, ex.outputs):
+    for x, y in zip(before, ex.outputs, strict=True):
         np.testing.assert_array_equal(x, y)
 
 
@@ -162,7 +162,7 @@ def test_bad_edit_from_the_panel_shows_an_error_and_keeps_the_last_maps(ex):
     assert "filters=999 is too large" in ex.error
     assert ex.panel.error["layer"] == 0 and ex.panel.error["field"] == "filters"
     assert ex.layers[0]["filters"] == 3
-    for x, y in zip(before, ex.outputs):
+    for x, y in zip(before, ex.outputs, strict=True):
         np.testing.assert_array_equal(x, y)
     np.testing.assert_array_equal(ex.displayed(1), shown)
 
@@ -377,7 +377,7 @@ def test_layers_without_weights_are_reused_across_filters_and_seed_edits(ex):
     ex.layers = [{**ex.layers[0], "filters": 7}, *ex.layers[1:]]
     ex.seed = 3
     assert ex.keras_layers[1] is relu and ex.keras_layers[2] is pool
-    for got, want in zip(ex.outputs, independent_outputs(ex)):
+    for got, want in zip(ex.outputs, independent_outputs(ex), strict=True):
         np.testing.assert_array_equal(got, want)
 
 

@@ -189,7 +189,7 @@ def test_stored_stages_match_an_independent_keras_run(default_page, picks):
     x = images[:1, :, :, None].astype(np.float32)
     arrays = [x, *independent_outputs(stack, x, seed=0)]
     assert len(combo["stages"]) == len(arrays)
-    for stage, array in zip(combo["stages"], arrays):
+    for stage, array in zip(combo["stages"], arrays, strict=True):
         assert stage["shape"] == list(array.shape)
         assert stage["min"] == float(array.min()) and stage["max"] == float(array.max())
         assert f"min {array.min():.2f}" in stage["caption"]
@@ -197,7 +197,7 @@ def test_stored_stages_match_an_independent_keras_run(default_page, picks):
         assert pixels.shape[:2] == gutter_size(array.shape[1:])
     # The very picture the live widget paints for these values (its first channel page).
     assert stage_png_bytes(data, combo["stages"][0]) == paint(x[0], diverging=False).png
-    for stage, array in zip(combo["stages"][1:], arrays[1:]):
+    for stage, array in zip(combo["stages"][1:], arrays[1:], strict=True):
         assert stage_png_bytes(data, stage) == paint(array[0]).png
     conv = combo["stages"][1]
     assert conv["caption"].startswith(f"1. Conv2D {tuple(arrays[1].shape)}")

@@ -166,7 +166,7 @@ def test_to_code_builds_the_same_layers_in_keras():
         {"type": "ReLU", "max_value": 6.0}, {"type": "MaxPool2D", "strides": 1},
     ])
     model = eval(to_code(stack), {"keras": keras})  # our own generated source, on purpose
-    for spec, layer in zip(stack, model.layers):
+    for spec, layer in zip(stack, model.layers, strict=True):
         assert type(layer) is getattr(keras.layers, spec["type"])
         config = layer.get_config()
         for key, value in spec.items():

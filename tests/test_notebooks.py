@@ -53,7 +53,7 @@ def executed(tmp_path_factory):
     async def run_all():
         return await asyncio.gather(*(run(name) for name in NOTEBOOKS))
 
-    return dict(zip(NOTEBOOKS, asyncio.run(run_all())))
+    return dict(zip(NOTEBOOKS, asyncio.run(run_all()), strict=True))
 
 
 @pytest.fixture(scope="module")

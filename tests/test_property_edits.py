@@ -84,11 +84,11 @@ def test_random_panel_edits_show_correct_maps_or_an_error(sequence):
             if ex.error:
                 assert ex.panel.error["message"] == ex.error
                 assert len(ex.outputs) == len(good)
-                for got, kept in zip(ex.outputs, good):
+                for got, kept in zip(ex.outputs, good, strict=True):
                     np.testing.assert_array_equal(got, kept)
             else:
                 assert ex.panel.error == {}
-                for got, want in zip(ex.outputs, independent_outputs(ex)):
+                for got, want in zip(ex.outputs, independent_outputs(ex), strict=True):
                     np.testing.assert_array_equal(got, want)
                 good = [o.copy() for o in ex.outputs]
             check_shows(ex, good)
