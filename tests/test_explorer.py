@@ -274,7 +274,7 @@ def test_tiny_maps_are_still_drawn(ex):
 
 
 def test_large_stages_are_drawn_from_every_nth_pixel_and_outputs_stay_exact():
-    from layerwidget.heatmaps import MAX_DRAWN_VALUES
+    from layerwidget.render import MAX_DRAWN_VALUES
 
     rgb = np.random.default_rng(0).integers(0, 256, size=(1, 224, 224, 3), dtype=np.uint8)
     ex = LayerExplorer(images=rgb, layers=[{"type": "Conv2D", "filters": 64, "padding": "same"}])

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from layerwidget import LAYER_TYPES, LayerExplorer
-from layerwidget.heatmaps import MAX_SHOWN_CHANNELS
+from layerwidget.render import MAX_SHOWN_CHANNELS
 
 from test_explorer import independent_outputs
 

@@ -19,19 +19,14 @@ from .render import (
     MAX_SHOWN_CHANNELS,
     Layout,
     Picture,
-    draw_step,
-    mosaic_layout,
     paint,
-    png_text,
     picture_notes,
+    png_text,
     stage_title,
-    tile,
-    untile,
     values_digest,
 )
 
-__all__ = ["MAX_DRAWN_VALUES", "MAX_SHOWN_CHANNELS", "StageView", "draw_step", "mosaic_layout",
-           "stage_title", "tile", "untile"]
+__all__ = ["MAX_DRAWN_VALUES", "MAX_SHOWN_CHANNELS", "StageView", "stage_title"]
 
 # Pixel budget of one figure's plot area; cells are square and at most _MAX_CELL_PX wide.
 _PLOT_W, _PLOT_H, _MAX_CELL_PX = 420.0, 300.0, 11.0
