@@ -244,11 +244,11 @@ class LayerExplorer(traitlets.HasTraits):
         return to_code(self.layers)
 
     def displayed(self, i: int) -> np.ndarray:
-        """(h, w, c) values held by the bqplot HeatMap of stage ``i`` (0 = the input).
+        """(h, w, c) values whose picture the bqplot mark of stage ``i`` holds (0 = the input).
 
-        Read back from the mark, so it proves what the browser is asked to draw: the channels
-        of the current ``channel_page``, every pixel (or every ``draw_steps[i]``-th pixel for a
-        stage too large to send whole; ``outputs`` stay exact).
+        Checked against the fingerprint inside the mark's PNG, so it proves what the browser is
+        asked to draw: the channels of the current ``channel_page``, every pixel (or every
+        ``draw_steps[i]``-th pixel for a stage too large to send whole; ``outputs`` stay exact).
         """
         self._results()
         return self._views[i].displayed()
