@@ -29,10 +29,10 @@ from .render import (
 __all__ = ["MAX_DRAWN_VALUES", "MAX_SHOWN_CHANNELS", "StageView", "stage_title"]
 
 # Pixel budget of one figure's plot area; cells are square and at most _MAX_CELL_PX wide.
-_PLOT_W, _PLOT_H, _MAX_CELL_PX = 420.0, 300.0, 11.0
+_PLOT_W, _PLOT_H, _MAX_CELL_PX = 400.0, 260.0, 8.0
 _MARGIN = {"top": 30, "bottom": 6, "left": 6, "right": 6}
 # Wide enough for the title (name, shape, min, max) above a single small map.
-_MIN_WIDTH = 330
+_MIN_WIDTH = 280
 _DIGEST_KEY = "layerwidget-values-sha256"
 
 
