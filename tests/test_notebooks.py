@@ -153,15 +153,14 @@ def test_walkthrough_first_widget_is_the_default_explorer_and_later_cells_leave_
 # ---- every notebook runs cleanly ----
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_notebook_runs_without_errors_or_warnings_and_in_time(executed, name):
-    nb, seconds = executed[name]
+def test_notebook_runs_without_errors_or_warnings(executed, name):
+    nb, _ = executed[name]
     for c in nb.cells:
         for out in c.get("outputs", []):
             assert out.output_type != "error", (name, c.id, out.get("evalue"))
             # A student sees stderr as a red box: TensorFlow's chatter must stay silenced.
             assert out.get("name") != "stderr", (name, c.id, out.get("text"))
-    # About 6-15 s here (three kernels at once on 2 cores); the bound only catches a runaway.
-    assert seconds < 90, f"{name} took {seconds:.0f} s"
+    # Speed is not asserted here: nbclient's per-cell timeout catches a runaway.
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
