@@ -13,11 +13,12 @@ import matplotlib
 
 matplotlib.use("module://matplotlib_inline.backend_inline")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from layerwidget import sample_digits  # noqa: E402
-from layerwidget.layers import build_layer, normalize_stack  # noqa: E402
+from layerwidget import sample_digits
+from layerwidget.layers import normalize_stack
+from layerwidget.weights import build_layer
 
 OPTIONS = {
     "filters": [3, 8, 32, 64],
@@ -42,12 +43,12 @@ def draw(x, filters=32, kernel_size=3, strides=1, padding="same", activation="li
     """Build the layers, run them, and draw every channel of every stage."""
     arrays = [x]
     y = x
-    for position, spec in enumerate(stack(filters, kernel_size, strides, padding, activation)):
-        layer = build_layer(spec, seed=seed, position=position, in_shape=tuple(y.shape[1:]))
+    for spec in stack(filters, kernel_size, strides, padding, activation):
+        layer = build_layer(spec, seed=seed, in_shape=tuple(y.shape[1:]))
         y = np.asarray(layer(y))
         arrays.append(y)
     cols = max(a.shape[-1] for a in arrays)
-    fig, axes = plt.subplots(len(arrays), cols, figsize=(max(4, 0.6 * cols), 0.7 * len(arrays)),
+    _fig, axes = plt.subplots(len(arrays), cols, figsize=(max(4, 0.6 * cols), 0.7 * len(arrays)),
                              squeeze=False)
     for row, array in enumerate(arrays):
         for col in range(cols):

@@ -4,28 +4,9 @@
 // and answers with the accepted state, the per-stage status, or an error. The kernel's verdict
 // is the one shown. Everything from the model is rendered with textContent, never as HTML.
 
+import { fieldRow, h } from "./dom.js";
+
 let instances = 0;
-
-function h(tag, props = {}, children = []) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (key === "class") el.className = value;
-    else if (key === "text") el.textContent = value;
-    else if (key in el && !key.startsWith("aria") && !key.startsWith("data")) el[key] = value;
-    else el.setAttribute(key, value);
-  }
-  for (const child of children) if (child) el.append(child);
-  return el;
-}
-
-function fmt(value) {
-  if (value === null || value === undefined || Number.isNaN(value)) return "–";
-  return Number(value).toFixed(2);
-}
-
-function shapeText(shape) {
-  return "(" + shape.join(", ") + ")";
-}
 
 // What a number box holds, as the kernel should judge it: "" is null (None), a number is a
 // number, anything else is sent as typed so the kernel can name it in its message.
@@ -212,7 +193,7 @@ function render({ model, el }) {
           }),
         );
         byField[field.name] = input;
-        set.append(h("div", { class: "lw-field" }, [h("label", { for: id, text: field.name }), input]));
+        set.append(fieldRow(field.name, input));
       }
       controls.push(byField);
       stackBox.append(set);
@@ -243,6 +224,9 @@ function render({ model, el }) {
   const pageRow = h("div", { class: "lw-row lw-pages" }, [
     h("label", { for: pageSelect.id, text: "channels shown" }), pageSelect,
   ]);
+  const optionControls = {
+    image_index: indexInput, seed: seedInput, pixel_scale: scaleSelect, channel_page: pageSelect,
+  };
   const busy = h("div", { class: "lw-busy", role: "status" });
   const errorBox = h("div", { class: "lw-error", role: "alert" });
   const stageList = h("ol", { class: "lw-stages", start: "0" });
@@ -259,30 +243,30 @@ function render({ model, el }) {
     setControlValue(seedInput, model.get("seed"));
   }
 
+  // Page labels come from the kernel ("1–64", "65–100"), so they always match the real counts.
   function syncPages() {
-    const pages = model.get("n_channel_pages");
-    pageRow.hidden = pages <= 1;
-    if (pageSelect.options.length !== pages) {
-      pageSelect.replaceChildren();
-      for (let p = 0; p < pages; p++) {
-        pageSelect.append(h("option", { value: String(p), text: `${p * 64 + 1}–${(p + 1) * 64}` }));
-      }
+    const labels = model.get("channel_pages") || [];
+    pageRow.hidden = labels.length <= 1;
+    const current = Array.from(pageSelect.options, (o) => o.textContent);
+    if (JSON.stringify(current) !== JSON.stringify(labels)) {
+      pageSelect.replaceChildren(
+        ...labels.map((text, p) => h("option", { value: String(p), text })),
+      );
     }
     pageSelect.value = String(model.get("channel_page"));
   }
 
+  // Every text about a stage is written by the kernel (layerwidget.captions); shown as is.
   function syncStatus() {
-    stageList.replaceChildren();
-    model.get("stages").forEach((stage, i) => {
-      const name = i === 0 ? "input" : `${i}. ${stage.name}`;
-      stageList.append(
+    stageList.replaceChildren(
+      ...model.get("stages").map((stage, i) =>
         h("li", { "data-stage": String(i) }, [
-          h("span", { class: "lw-stage-name", text: name }),
-          h("span", { class: "lw-stage-shape", text: shapeText(stage.shape) }),
-          h("span", { class: "lw-stage-range", text: `min ${fmt(stage.min)} max ${fmt(stage.max)}` }),
+          h("span", { class: "lw-stage-name", text: stage.name }),
+          h("span", { class: "lw-stage-shape", text: stage.shape_text }),
+          h("span", { class: "lw-stage-range", text: stage.range_text }),
         ]),
-      );
-    });
+      ),
+    );
     syncTiming();
     codeBlock.textContent = model.get("code");
   }
@@ -302,11 +286,13 @@ function render({ model, el }) {
       node.removeAttribute("aria-invalid");
     });
     if (!error.message) return;
+    // The kernel names the field to blame (and the layer, for a layer's field).
     let target = null;
-    if (error.layer !== null && error.layer !== undefined && controls[error.layer]) {
-      target = controls[error.layer][error.field] || null;
-    } else if (error.message.startsWith("image_index")) target = indexInput;
-    else if (error.message.startsWith("seed")) target = seedInput;
+    if (error.layer !== null && error.layer !== undefined) {
+      target = (controls[error.layer] || {})[error.field] || null;
+    } else {
+      target = optionControls[error.field] || null;
+    }
     if (target) {
       target.classList.add("lw-invalid");
       target.setAttribute("aria-invalid", "true");
@@ -350,7 +336,7 @@ function render({ model, el }) {
   for (const name of ["image_index", "n_images", "label", "pixel_scale", "seed"]) {
     model.on(`change:${name}`, syncOptions);
   }
-  model.on("change:n_channel_pages", syncPages);
+  model.on("change:channel_pages", syncPages);
   model.on("change:channel_page", syncPages);
   model.on("change:update_id", syncStatus);
   model.on("change:busy", syncBusy);

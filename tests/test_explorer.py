@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from layerwidget import LayerExplorer, LayerSpecError, sample_digits
-from layerwidget.errors import ImageError
 from layerwidget._tf import tf
+from layerwidget.errors import ImageError
 
 STACKS = {
     "default": None,
@@ -135,7 +135,7 @@ def test_python_assignment_of_a_bad_value_raises_and_changes_nothing(ex):
         ex.layers = [{"type": "Conv2D", "filters": 0}]
     with pytest.raises(LayerSpecError, match="unknown type 'Dense'"):
         ex.layers = [{"type": "Dense"}]
-    with pytest.raises(ImageError, match="image_index=1000 is out of range.*0 to 999"):
+    with pytest.raises(ImageError, match=r"image_index=1000 is out of range.*0 to 999"):
         ex.image_index = 1000
     with pytest.raises(ValueError, match="seed=-1"):
         ex.seed = -1
@@ -228,7 +228,8 @@ def test_panel_edits_of_every_option_are_applied(ex):
 def test_python_edits_are_mirrored_to_the_panel(ex):
     ex.layers = [{"type": "Conv2D", "filters": 2}, {"type": "ReLU"}]
     assert ex.panel.layers == ex.layers
-    assert [s["name"] for s in ex.panel.stages] == ["input", "Conv2D", "ReLU"]
+    assert [s["name"] for s in ex.panel.stages] == ["input", "1. Conv2D", "2. ReLU"]
+    assert ex.panel.stages[1]["shape_text"] == "(1, 26, 26, 2)"
     assert ex.panel.stages[1]["shape"] == [1, 26, 26, 2]
     assert "keras.layers.Conv2D(filters=2" in ex.panel.code
     assert len(ex.figures) == 3
@@ -236,13 +237,24 @@ def test_python_edits_are_mirrored_to_the_panel(ex):
 
 def test_wide_stages_page_through_channels_64_at_a_time(ex):
     ex.layers = [{"type": "Conv2D", "filters": 100, "padding": "same"}]
-    assert ex.panel.n_channel_pages == 2
+    assert ex.panel.channel_pages == ["1–64", "65–100"]
     np.testing.assert_array_equal(ex.displayed(1), ex.outputs[0][0, :, :, :64])
     ex.panel.set_state({"channel_page": 1})
     np.testing.assert_array_equal(ex.displayed(1), ex.outputs[0][0, :, :, 64:])
     assert "channels 65–100 of 100" in ex.figures[1].title
     ex.layers = [{"type": "Conv2D", "filters": 3}]
-    assert ex.channel_page == 0 and ex.panel.n_channel_pages == 1
+    assert ex.channel_page == 0 and ex.panel.channel_pages == ["1–3"]
+
+
+def test_each_stage_shows_a_labelled_block_of_its_own_channels(ex):
+    ex.layers = [{"type": "Conv2D", "filters": 100, "padding": "same"}, {"type": "MaxPool2D"},
+                 {"type": "Conv2D", "filters": 3, "padding": "same"}]
+    ex.channel_page = 1
+    np.testing.assert_array_equal(ex.displayed(1), ex.outputs[0][0, :, :, 64:])
+    np.testing.assert_array_equal(ex.displayed(2), ex.outputs[1][0, :, :, 64:])
+    # The 3-channel stage has one page: it keeps showing all of its own channels.
+    np.testing.assert_array_equal(ex.displayed(3), ex.outputs[2][0])
+    assert "channels" not in ex.figures[3].title
 
 
 def test_figures_are_kept_when_the_channel_count_changes(ex):
@@ -253,7 +265,10 @@ def test_figures_are_kept_when_the_channel_count_changes(ex):
 
 
 def test_each_stage_sends_one_small_png_painted_from_the_exact_values(ex):
-    from layerwidget.render import png_text, read_png, values_digest
+    from helpers import read_png
+
+    from layerwidget.png import png_text
+    from layerwidget.render import values_digest
 
     ex.layers = [{**ex.layers[0], "filters": 32}, *ex.layers[1:]]
     image = ex.figures[1].marks[0].image
@@ -292,7 +307,7 @@ def test_large_stages_are_drawn_from_every_nth_pixel_and_outputs_stay_exact():
 
 
 def test_unknown_keyword_argument_names_the_typo():
-    with pytest.raises(TypeError, match="unknown argument 'sed'.*Did you mean 'seed'"):
+    with pytest.raises(TypeError, match=r"unknown argument 'sed'.*Did you mean 'seed'"):
         LayerExplorer(sed=1)
 
 

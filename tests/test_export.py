@@ -1,7 +1,7 @@
 """The kernel-free HTML export: one self-contained page, every combination run with real layers.
 
 The pages are read back as a browser would get them: the JSON is taken out of its <script>
-element and each stored PNG is decoded by a decoder written here, independent of the encoder.
+element and each stored PNG is decoded by Pillow, a decoder independent of our encoder.
 """
 
 import base64
@@ -26,10 +26,12 @@ from layerwidget.export import (
     ExportReport,
     ExportTooLargeError,
     export_html,
-    main,
 )
-from layerwidget.layers import DEFAULT_STACK, build_layer
-from layerwidget.render import MAX_SHOWN_CHANNELS, draw_step, mosaic_layout, paint
+from layerwidget.export.__main__ import main
+from layerwidget.layers import DEFAULT_STACK
+from layerwidget.options import SHOWN_CHANNELS
+from layerwidget.render import draw_step, mosaic_layout, paint
+from layerwidget.weights import build_layer
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
 WHITE, BLACK = (255, 255, 255, 255), (0, 0, 0, 255)
@@ -102,8 +104,8 @@ def combo_index(data: dict, **picks) -> int:
 def independent_outputs(stack: list[dict], x: np.ndarray, seed: int) -> list[np.ndarray]:
     """Each layer built afresh from its spec (no Pipeline, no cache) and called in turn."""
     outputs, current = [], x
-    for i, spec in enumerate(stack):
-        layer = build_layer(spec, seed=seed, position=i, in_shape=tuple(current.shape[1:]))
+    for spec in stack:
+        layer = build_layer(spec, seed=seed, in_shape=tuple(current.shape[1:]))
         current = np.asarray(layer(current), dtype=np.float32)
         outputs.append(current)
     return outputs
@@ -112,7 +114,7 @@ def independent_outputs(stack: list[dict], x: np.ndarray, seed: int) -> list[np.
 def gutter_size(shape: tuple[int, int, int]) -> tuple[int, int]:
     """(height, width) of a stage picture: the shown maps tiled with 1-pixel gutters."""
     h, w, c = shape
-    c = min(c, MAX_SHOWN_CHANNELS)
+    c = min(c, SHOWN_CHANNELS)
     step = draw_step(h, w, c)
     h, w = -(-h // step), -(-w // step)
     layout = mosaic_layout(h, w, c)
@@ -137,7 +139,7 @@ def default_page(tmp_path_factory):
 
 
 def test_default_export_writes_one_self_contained_page(default_page):
-    report, html, data, _ = default_page
+    report, html, _data, _ = default_page
     assert isinstance(report, ExportReport)
     assert report.path.is_file() and report.bytes == report.path.stat().st_size
     for external in ("http://", "https://", "//cdn", 'src="http'):
@@ -185,7 +187,7 @@ def test_stored_stages_match_an_independent_keras_run(default_page, picks):
     combo = data["combos"][combo_index(data, **picks)]
     stack = normalize_stack([{**spec, **(picks if spec["type"] == "Conv2D" else {})}
                              for spec in DEFAULT_STACK])
-    images, labels = sample_digits()
+    images, _labels = sample_digits()
     x = images[:1, :, :, None].astype(np.float32)
     arrays = [x, *independent_outputs(stack, x, seed=0)]
     assert len(combo["stages"]) == len(arrays)
@@ -275,12 +277,12 @@ def test_invalid_base_stack_raises_and_writes_nothing(tmp_path):
 
 
 def test_too_many_combinations_are_refused_before_computing(tmp_path, monkeypatch):
-    import layerwidget.export
+    import layerwidget.pipeline
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("a layer stack ran although the grid was refused")
 
-    monkeypatch.setattr(layerwidget.export.Pipeline, "run", must_not_run)
+    monkeypatch.setattr(layerwidget.pipeline.Pipeline, "run", must_not_run)
     vary = {"filters": list(range(1, 21)), "kernel_size": list(range(1, 12)), "strides": [1, 2]}
     with pytest.raises(ExportTooLargeError) as info:
         export_html(tmp_path / "p.html", vary=vary)
@@ -310,7 +312,7 @@ def test_unknown_vary_key_names_it_lists_the_allowed_and_suggests(tmp_path):
         assert allowed in message
     with pytest.raises(LayerSpecError, match=r"MaxPool2D \(layer 2\) has no field 'filters'"):
         export_html(tmp_path / "p.html", vary={"2.filters": [3]})
-    with pytest.raises(LayerSpecError, match="Did you mean '2.pool_size'"):
+    with pytest.raises(LayerSpecError, match=r"Did you mean '2.pool_size'"):
         export_html(tmp_path / "p.html", vary={"2.pool_sise": [2]})
     with pytest.raises(LayerSpecError, match="numbered 0 to 2"):
         export_html(tmp_path / "p.html", vary={"3.pool_size": [2]})
@@ -407,19 +409,22 @@ def test_text_in_labels_and_title_cannot_break_out_of_the_page(tmp_path):
     assert html.count("</script") == 2 and "<!--" not in html
     scripts = ScriptCollector()
     scripts.feed(html)
-    assert [kind for kind, _ in scripts.found] == ["application/json", None]
+    assert [kind for kind, _ in scripts.found] == ["application/json", "module"]
     assert json.loads(scripts.found[0][1])["combos"][0]["label"] == payload
     assert "<title>&lt;b&gt;Week 3&lt;/b&gt; &amp; &lt;/title&gt;</title>" in html
     data = page_data(html)
     assert data["combos"][0]["label"] == payload and data["title"] == "<b>Week 3</b> & </title>"
 
 
-def test_page_script_builds_the_dom_from_text_only(default_page):
+def test_page_carries_the_front_end_of_js_and_nothing_else(default_page):
+    from layerwidget._assets import bundle_css, bundle_js
+
     _, html, _, _ = default_page
-    code = html.rsplit("<script>", 1)[1]
-    for pattern in (r"\.innerHTML\b", r"\.outerHTML\b", r"insertAdjacentHTML", r"\beval\s*\(",
-                    r"document\.write", r"new Function"):
-        assert not re.search(pattern, code), pattern
+    # The page's script and style are js/export.js and js/export.css with what they import,
+    # which test_frontend_source checks like the panel's own files.
+    code = html.rsplit('<script type="module">', 1)[1].split("</script>")[0]
+    assert code == bundle_js("export.js")
+    assert f"<style>{bundle_css('export.css')}</style>" in html
     assert "textContent" in code and "createElement" in code
 
 

@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+from layerwidget._tf import keras
+from layerwidget.codegen import to_code
 from layerwidget.errors import LayerSpecError
 from layerwidget.layers import (
     ACTIVATIONS,
@@ -10,23 +12,20 @@ from layerwidget.layers import (
     LAYER_TYPES,
     MAX_LAYERS,
     MAX_STAGE_VALUES,
-    build_layer,
-    layer_weights,
     normalize_layer,
     normalize_stack,
     schema,
-    stack_shapes,
-    to_code,
 )
-from layerwidget._tf import keras
+from layerwidget.shapes import stack_shapes
+from layerwidget.weights import build_layer, layer_weights
 
 
 def test_omitted_fields_take_keras_defaults():
     conv = normalize_layer({"type": "Conv2D", "filters": 5})
     assert conv == {"type": "Conv2D", "filters": 5, "kernel_size": 3, "strides": 1,
-                    "padding": "valid", "activation": "linear"}
+                    "padding": "valid", "activation": "linear", "id": None}
     assert normalize_layer({"type": "ReLU"}) == {
-        "type": "ReLU", "max_value": None, "negative_slope": 0.0, "threshold": 0.0}
+        "type": "ReLU", "max_value": None, "negative_slope": 0.0, "threshold": 0.0, "id": None}
     pool = normalize_layer({"type": "MaxPool2D"})
     assert pool["pool_size"] == 2 and pool["strides"] is None and pool["padding"] == "valid"
 
@@ -92,6 +91,25 @@ def test_unknown_type_and_unknown_field_are_errors_with_a_suggestion():
         normalize_layer(["Conv2D"])
 
 
+def test_a_fresh_stack_numbers_its_layers_from_one():
+    stack = normalize_stack([{"type": "Conv2D"}, {"type": "ReLU"}, {"type": "MaxPool2D"}])
+    assert [s["id"] for s in stack] == [1, 2, 3]
+
+
+def test_layers_keep_their_ids_and_new_or_copied_layers_get_the_next_one():
+    stack = normalize_stack([{"type": "ReLU", "id": 7}, {"type": "Conv2D", "id": 3},
+                             {"type": "MaxPool2D"}, {"type": "ReLU", "id": 7}])
+    # Kept as given; the new layer and the copy of layer 1 get the next ids after the largest.
+    assert [s["id"] for s in stack] == [7, 3, 8, 9]
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, "3", True, 2**31])
+def test_an_id_that_is_not_a_whole_number_from_one_is_refused(bad):
+    with pytest.raises(LayerSpecError, match=r"id=.*is not a layer id.*Leave 'id' out") as info:
+        normalize_stack([{"type": "ReLU", "id": bad}])
+    assert info.value.field == "id" and info.value.layer == 0
+
+
 def test_stack_must_be_a_list_of_one_to_eight_layers():
     with pytest.raises(LayerSpecError, match="list of layer dicts"):
         normalize_stack({"type": "ReLU"})
@@ -105,7 +123,7 @@ def test_stack_must_be_a_list_of_one_to_eight_layers():
 
 
 def _keras_shape(spec, shape):
-    layer = build_layer(spec, seed=0, position=0, in_shape=shape)
+    layer = build_layer({**spec, "id": 1}, seed=0, in_shape=shape)
     return tuple(layer.compute_output_shape((1, *shape))[1:])
 
 
@@ -146,15 +164,16 @@ def test_stage_size_cap_refuses_huge_outputs():
     assert 400 * 400 * 256 > MAX_STAGE_VALUES
 
 
-def test_weights_depend_only_on_seed_position_and_weight_shape():
-    base = normalize_layer({"type": "Conv2D", "filters": 4, "kernel_size": 3})
-    w = layer_weights(base, seed=0, position=0, in_channels=1)
+def test_weights_depend_only_on_seed_id_and_weight_shape():
+    base = normalize_layer({"type": "Conv2D", "filters": 4, "kernel_size": 3, "id": 1})
+    w = layer_weights(base, seed=0, in_channels=1)
     for change in ({"strides": 2}, {"padding": "same"}, {"activation": "relu"}):
         other = normalize_layer({**base, **change})
-        np.testing.assert_array_equal(layer_weights(other, seed=0, position=0, in_channels=1)[0],
-                                      w[0])
-    assert not np.array_equal(layer_weights(base, seed=1, position=0, in_channels=1)[0], w[0])
-    assert not np.array_equal(layer_weights(base, seed=0, position=1, in_channels=1)[0], w[0])
+        np.testing.assert_array_equal(layer_weights(other, seed=0, in_channels=1)[0], w[0])
+    assert not np.array_equal(layer_weights(base, seed=1, in_channels=1)[0], w[0])
+    assert not np.array_equal(layer_weights({**base, "id": 2}, seed=0, in_channels=1)[0], w[0])
+    assert not np.array_equal(layer_weights({**base, "filters": 5}, seed=0, in_channels=1)[0][
+        ..., :4], w[0])
     assert w[0].shape == (3, 3, 1, 4) and w[0].dtype == np.float32
     limit = np.sqrt(6 / (9 * 1 + 9 * 4))  # Glorot uniform, as Keras's default initializer
     assert np.abs(w[0]).max() <= limit
@@ -170,7 +189,7 @@ def test_to_code_builds_the_same_layers_in_keras():
         assert type(layer) is getattr(keras.layers, spec["type"])
         config = layer.get_config()
         for key, value in spec.items():
-            if key == "type":
+            if key in ("type", "id"):
                 continue
             if key in ("kernel_size", "strides", "pool_size") and value is not None:
                 assert tuple(config[key]) == (value, value)

@@ -22,6 +22,8 @@ def wheel(tmp_path_factory, request):
 def test_wheel_contains_js_css_digits_and_attribution(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in ("layerwidget/static/widget.js", "layerwidget/static/widget.css",
+                 "layerwidget/static/dom.js", "layerwidget/static/export.js",
+                 "layerwidget/static/export.css", "layerwidget/export/__main__.py",
                  "layerwidget/data/mnist_sample.npz", "layerwidget/data/MNIST-LICENSE.md",
                  "layerwidget/__init__.py"):
         assert name in names
@@ -33,11 +35,13 @@ def test_installed_wheel_loads_its_own_front_end(wheel, tmp_path):
     zipfile.ZipFile(wheel).extractall(tmp_path)
     code = (
         "import layerwidget, layerwidget.panel as p;"
-        "assert layerwidget.__file__.startswith(%r), layerwidget.__file__;"
+        f"assert layerwidget.__file__.startswith({str(tmp_path)!r}), layerwidget.__file__;"
         "esm = p.ControlPanel._esm;"
-        "assert 'export default' in str(esm);"
+        "assert 'export default' in esm and 'function h(' in esm;"
+        "import layerwidget._assets as a;"
+        "assert a.asset_path('export.js').parent.name == 'static';"
         "print(len(layerwidget.sample_digits()[0]))"
-    ) % str(tmp_path)
+    )
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path,
                             env={"PYTHONPATH": str(tmp_path)}, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

@@ -8,11 +8,10 @@ error and keeps the last good maps.
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_explorer import independent_outputs
 
 from layerwidget import LAYER_TYPES, LayerExplorer
-from layerwidget.render import MAX_SHOWN_CHANNELS
-
-from test_explorer import independent_outputs
+from layerwidget.options import page_channels
 
 junk = st.one_of(
     st.none(), st.booleans(), st.text(max_size=6), st.floats(allow_nan=True),
@@ -63,12 +62,11 @@ edits = st.one_of(
 
 
 def check_shows(ex, outputs):
-    page = ex.channel_page * MAX_SHOWN_CHANNELS
     np.testing.assert_array_equal(ex.displayed(0), ex.input[0])
     for i, out in enumerate(outputs, start=1):
         step = ex.draw_steps[i]
-        np.testing.assert_array_equal(
-            ex.displayed(i), out[0, ::step, ::step, page : page + MAX_SHOWN_CHANNELS])
+        first, end = page_channels(ex.channel_page, out.shape[-1])
+        np.testing.assert_array_equal(ex.displayed(i), out[0, ::step, ::step, first:end])
 
 
 @settings(max_examples=500, deadline=None, derandomize=True,

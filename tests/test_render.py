@@ -2,20 +2,10 @@
 
 import numpy as np
 import pytest
+from helpers import colorize, read_png, untile
 
-from layerwidget.render import (
-    LUTS,
-    MAX_DRAWN_VALUES,
-    colorize,
-    draw_step,
-    encode_png,
-    mosaic_layout,
-    paint,
-    png_text,
-    read_png,
-    tile,
-    untile,
-)
+from layerwidget.png import encode_png, png_text
+from layerwidget.render import LUTS, MAX_DRAWN_VALUES, draw_step, mosaic_layout, paint, tile
 
 
 @pytest.mark.parametrize("c", [1, 3, 5, 8, 9, 64])
@@ -93,7 +83,7 @@ def test_paint_marks_gutters_transparent_and_shows_every_channel():
 
 def test_paint_pages_channels_and_steps_through_large_maps():
     maps = np.zeros((300, 300, 100), np.float32)
-    picture = paint(maps, first_channel=64)
+    picture = paint(maps, channels=(64, 100))
     assert picture.channels == (64, 100)
     step = draw_step(300, 300, 36)
     assert picture.step == step > 1

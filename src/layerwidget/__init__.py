@@ -4,22 +4,34 @@
 >>> LayerExplorer()          # the last expression of a notebook cell shows the widget
 """
 
+from importlib.metadata import PackageNotFoundError, version
+
+from .codegen import to_code
 from .data import as_image_set, load_mnist, sample_digits
-from .errors import DatasetUnavailableError, ImageError, LayerSpecError, LayerWidgetError
+from .errors import (
+    DatasetUnavailableError,
+    ImageError,
+    LayerSpecError,
+    LayerWidgetError,
+    OptionError,
+)
 from .explorer import LayerExplorer
-from .layers import DEFAULT_STACK, LAYER_TYPES, normalize_stack, stack_shapes, to_code
+from .export import ExportReport, ExportTooLargeError, export_html
+from .layers import DEFAULT_STACK, LAYER_TYPES, normalize_stack
 from .pipeline import Pipeline
+from .shapes import stack_shapes
 
 __all__ = [
     "DEFAULT_STACK",
+    "LAYER_TYPES",
+    "DatasetUnavailableError",
     "ExportReport",
     "ExportTooLargeError",
-    "DatasetUnavailableError",
     "ImageError",
-    "LAYER_TYPES",
     "LayerExplorer",
     "LayerSpecError",
     "LayerWidgetError",
+    "OptionError",
     "Pipeline",
     "as_image_set",
     "export_html",
@@ -29,13 +41,8 @@ __all__ = [
     "stack_shapes",
     "to_code",
 ]
-__version__ = "0.1.0"
 
-
-def __getattr__(name):
-    # Lazy: `python -m layerwidget.export` must not find its module imported already.
-    if name in ("export_html", "ExportReport", "ExportTooLargeError"):
-        from . import export
-
-        return getattr(export, name)
-    raise AttributeError(f"module 'layerwidget' has no attribute {name!r}")
+try:
+    __version__ = version("layerwidget")
+except PackageNotFoundError:  # a source tree on sys.path without installing it
+    __version__ = "unknown"

@@ -17,7 +17,7 @@ import numpy as np
 
 from .errors import DatasetUnavailableError, ImageError
 
-__all__ = ["ImageSet", "PIXEL_SCALES", "MAX_SIDE", "as_image_set", "load_mnist", "sample_digits"]
+__all__ = ["MAX_IMAGES", "MAX_SIDE", "ImageSet", "as_image_set", "load_mnist", "sample_digits"]
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +25,6 @@ MAX_SIDE = 4096
 """Largest image side, in pixels, the explorer accepts."""
 MAX_IMAGES = 100_000
 """Most images one explorer holds (the full MNIST set is 70,000)."""
-PIXEL_SCALES = ("raw", "unit")
-"""'raw' feeds pixels as stored (0–255 for the digits); 'unit' divides 8-bit pixels by 255."""
 
 
 @functools.lru_cache(maxsize=1)

@@ -1,17 +1,15 @@
 """LayerExplorer: wires the panel, the core and the heatmaps together; nothing else.
 
-Data flows one way: the panel (or Python) edits a trait, the trait's validator checks it with the
-core, the core runs the stack, the views draw the result, and the panel receives the status.
+Data flows one way: the panel (or Python) edits a field, the field's check in the core accepts or
+refuses it, the core runs the stack, the views draw the result, and the panel receives the status.
 A value the panel sends that the core refuses becomes ``error``; the last good maps stay.
 """
 
 from __future__ import annotations
 
 import asyncio
-import difflib
+import json
 import logging
-import math
-import numbers
 import sys
 import time
 from typing import Any
@@ -20,15 +18,26 @@ import ipywidgets as widgets
 import numpy as np
 import traitlets
 
-from .data import PIXEL_SCALES, as_image_set
-from .errors import ImageError, LayerSpecError, LayerWidgetError
+from . import options
 from ._widgets import close_tree
-from .heatmaps import MAX_SHOWN_CHANNELS, StageView, stage_title
-from .layers import DEFAULT_STACK, normalize_stack, schema, stack_shapes, to_code
+from .captions import number, shape_text, stage_caption, stage_name
+from .codegen import to_code
+from .data import as_image_set
+from .errors import LayerSpecError, LayerWidgetError, did_you_mean
+from .export import export_html
+from .heatmaps import StageView
+from .layers import DEFAULT_STACK, normalize_stack, schema
+from .options import EDITABLE
 from .panel import ControlPanel
 from .pipeline import Pipeline, Run
+from .shapes import stack_shapes
 
 __all__ = ["LayerExplorer"]
+
+log = logging.getLogger(__name__)
+
+_NAMES = tuple(e.name for e in EDITABLE)
+_ARGUMENTS = ("images", "labels", "layers", "seed", "pixel_scale", "image_index")
 
 
 def _kernel_loop():
@@ -40,21 +49,13 @@ def _kernel_loop():
     except RuntimeError:
         return None
 
-log = logging.getLogger(__name__)
 
-# Traits the panel edits; each is validated here and mirrored to the panel.
-_EDITABLE = ("layers", "image_index", "seed", "pixel_scale", "channel_page")
-_MAX_SEED = 2**32 - 1
+def _same(a: Any, b: Any) -> bool:
+    """Equal as JSON spells them: 3 and 3.0 differ, as do True and 1."""
+    def spell(v):
+        return json.dumps(v, sort_keys=True, default=repr)
 
-
-def _whole_number(name: str, value: Any, lo: int, hi: int, fix: str,
-                  error: type[Exception] = ValueError) -> int:
-    """``value`` as an int in [lo, hi], or ``error`` naming the field, the value and the fix."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise error(f"{name}={value!r} is not a whole number; {fix}")
-    if not lo <= int(value) <= hi:
-        raise error(f"{name}={value} is out of range; {fix}")
-    return int(value)
+    return spell(a) == spell(b)
 
 
 class _Checked(traitlets.TraitType):
@@ -71,7 +72,14 @@ class _Checked(traitlets.TraitType):
         return value
 
 
-class LayerExplorer(traitlets.HasTraits):
+# The editable traits, one per field of the table in options.py.
+_EditableTraits = type(
+    "_EditableTraits", (traitlets.HasTraits,),
+    {e.name: _Checked(e.default, help=e.doc) for e in EDITABLE},
+)
+
+
+class LayerExplorer(_EditableTraits):
     """See what a stack of tf.keras layers does to an image, live.
 
     Parameters
@@ -86,7 +94,7 @@ class LayerExplorer(traitlets.HasTraits):
     seed : int, default 0
         Seed of the layers' weights.
     pixel_scale : {'raw', 'unit'}, default 'raw'
-        'raw' feeds 8-bit pixels as 0–255, 'unit' as 0–1.
+        'raw' feeds pixels as stored, 'unit' divides 8-bit pixels by 255.
     image_index : int, default 0
         Which image to feed.
 
@@ -98,27 +106,18 @@ class LayerExplorer(traitlets.HasTraits):
     (1, 28, 28, 5)
     """
 
-    layers = _Checked(None, help="list[dict]: the layer stack, normalized; default 3 layers.")
-    image_index = _Checked(0, help="int: index of the input image; default 0.")
-    seed = _Checked(0, help="int: seed of the layers' weights; default 0.")
-    pixel_scale = _Checked("raw", help="str: 'raw' (0–255) or 'unit' (0–1); default 'raw'.")
-    channel_page = _Checked(0, help="int: block of 64 channels shown per stage; default 0.")
     error = traitlets.Unicode("", read_only=True,
                               help="str: '' when fine, else why the last panel edit was refused.")
 
     def __init__(self, images=None, labels=None, layers=None, seed=0, *, pixel_scale="raw",
                  image_index=0, **kwargs):
         if kwargs:
-            known = ["images", "labels", "layers", "seed", "pixel_scale", "image_index"]
             bad = next(iter(kwargs))
-            close = difflib.get_close_matches(bad, known, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
             raise TypeError(f"LayerExplorer() got an unknown argument {bad!r}; it takes "
-                            f"{', '.join(known)}.{hint}")
+                            f"{', '.join(_ARGUMENTS)}.{did_you_mean(bad, _ARGUMENTS)}")
         self._images = as_image_set(images, labels)
         self._pipeline = Pipeline()
         self._run: Run | None = None
-        self._pushing = False
         self._updating = False
         super().__init__()
         # Validate every argument before anything runs, so a bad one leaves nothing half-built.
@@ -134,8 +133,8 @@ class LayerExplorer(traitlets.HasTraits):
         self.widget = widgets.HBox([self.panel, self._grid],
                                    layout=widgets.Layout(align_items="flex-start"))
         self.widget.add_class("layerwidget")
-        self.panel.observe(self._from_panel, names=list(_EDITABLE))
-        self.observe(self._on_change, names=list(_EDITABLE))
+        self.panel.observe(self._from_panel, names=list(_NAMES))
+        self.observe(self._on_change, names=list(_NAMES))
         loop = _kernel_loop()
         if loop is None or "layerwidget._tf" in sys.modules:
             self._update()
@@ -159,46 +158,28 @@ class LayerExplorer(traitlets.HasTraits):
             raise RuntimeError(f"the layer stack could not run: {self.error}")
         return self._run
 
-    # ---- validation: one place for each trait, used by Python and the panel alike ----
+    # ---- validation: every field checked by the core, for Python and the panel alike ----
 
-    @traitlets.validate("layers")
-    def _check_layers(self, proposal):
-        stack = normalize_stack(proposal["value"])
-        stack_shapes(stack, self._images.shape)
-        return stack
+    @traitlets.validate(*_NAMES)
+    def _check(self, proposal):
+        name, value = proposal["trait"].name, proposal["value"]
+        if name == "layers":
+            stack = normalize_stack(value)
+            stack_shapes(stack, self._images.shape)
+            return stack
+        if name == "image_index":
+            return options.check_image_index(value, len(self._images))
+        if name == "seed":
+            return options.check_seed(value)
+        if name == "pixel_scale":
+            return options.check_pixel_scale(value)
+        if name == "channel_page":
+            return options.check_channel_page(value, self._widest())
+        raise AssertionError(f"no check for {name}")  # pragma: no cover - table and checks agree
 
-    @traitlets.validate("image_index")
-    def _check_image_index(self, proposal):
-        n = len(self._images)
-        return _whole_number("image_index", proposal["value"], 0, n - 1,
-                             f"the explorer holds {n:,} images, so use 0 to {n - 1}.", ImageError)
-
-    @traitlets.validate("seed")
-    def _check_seed(self, proposal):
-        return _whole_number("seed", proposal["value"], 0, _MAX_SEED,
-                             f"use a whole number from 0 to {_MAX_SEED}.")
-
-    @traitlets.validate("pixel_scale")
-    def _check_pixel_scale(self, proposal):
-        value = proposal["value"]
-        if value not in PIXEL_SCALES:
-            raise ValueError(f"pixel_scale={value!r} is not allowed; use 'raw' (pixels 0–255 as "
-                             "stored) or 'unit' (divided by 255 to 0–1).")
-        return value
-
-    @traitlets.validate("channel_page")
-    def _check_channel_page(self, proposal):
-        pages = self._channel_pages()
-        return _whole_number("channel_page", proposal["value"], 0, pages - 1,
-                             f"the widest stage has {pages} page(s) of {MAX_SHOWN_CHANNELS} "
-                             f"channels, so use 0 to {pages - 1}.")
-
-    def _channel_pages(self, run: Run | None = None) -> int:
+    def _widest(self, run: Run | None = None) -> int:
         run = run or self._run
-        if run is None:
-            return 1
-        widest = max(s.shape[-1] for s in run.stats)
-        return max(1, math.ceil(widest / MAX_SHOWN_CHANNELS))
+        return 1 if run is None else max(s.shape[-1] for s in run.stats)
 
     # ---- reading results ----
 
@@ -267,20 +248,18 @@ class LayerExplorer(traitlets.HasTraits):
 
     def _from_panel(self, change) -> None:
         """An edit from the browser: apply it, or show why not and keep the last good maps."""
-        if self._pushing:
-            return
+        name, value = change["name"], change["new"]
+        if _same(value, getattr(self, name)) and not self.error:
+            return  # the panel took a value from us, or was edited back to it: nothing to do
         try:
-            setattr(self, change["name"], change["new"])
+            setattr(self, name, value)
         except (LayerWidgetError, ValueError, TypeError, traitlets.TraitError) as exc:
-            self._refuse(exc)
+            log.debug("refused edit: %s", exc)
+            self._set_error(exc)
             return
         if self.error:  # the edit went back to a good value the maps already show
             self._set_error(None)
             self._push_to_panel()
-
-    def _refuse(self, exc: Exception) -> None:
-        log.debug("refused edit: %s", exc)
-        self._set_error(exc)
 
     def _set_error(self, exc: Exception | None) -> None:
         if exc is None:
@@ -288,23 +267,20 @@ class LayerExplorer(traitlets.HasTraits):
         elif isinstance(exc, LayerWidgetError):
             info = exc.to_dict()
         else:
-            info = {"message": str(exc), "kind": type(exc).__name__}
+            info = {"message": str(exc), "kind": type(exc).__name__, "layer": None,
+                    "field": None}
         self.set_trait("error", info.get("message", ""))
         self.panel.error = info
 
     def _push_to_panel(self, **extra) -> None:
-        """Mirror the accepted values (and ``extra`` status traits) to the panel in one message."""
-        self._pushing = True
-        try:
-            with self.panel.hold_sync():
-                for name in _EDITABLE:
-                    value = getattr(self, name)
-                    if getattr(self.panel, name) != value:
-                        setattr(self.panel, name, value)
-                for name, value in extra.items():
+        """Send the accepted values (and ``extra`` status traits) to the panel in one message."""
+        with self.panel.hold_sync():
+            for name in _NAMES:
+                value = getattr(self, name)
+                if not _same(getattr(self.panel, name), value):
                     setattr(self.panel, name, value)
-        finally:
-            self._pushing = False
+            for name, value in extra.items():
+                setattr(self.panel, name, value)
 
     def _update(self) -> None:
         """Run the stack and redraw; on failure keep the last good maps and show the error."""
@@ -327,14 +303,21 @@ class LayerExplorer(traitlets.HasTraits):
             self._set_error(RuntimeError(f"TensorFlow failed to run the stack: {exc}"))
             return
         self._run = run
-        pages = self._channel_pages(run)
+        widest = self._widest(run)
+        pages = options.channel_page_count(widest)
         if self.channel_page >= pages:
             self.set_trait("channel_page", pages - 1)
         self._draw(run)
         self._set_error(None)
         elapsed = (time.perf_counter() - start) * 1000
         self._push_to_panel(
-            stages=[s.to_dict() for s in run.stats], n_channel_pages=pages,
+            stages=[{"name": stage_name(i, s.name), "shape": list(s.shape),
+                     "min": s.min if np.isfinite(s.min) else None,
+                     "max": s.max if np.isfinite(s.max) else None,
+                     "shape_text": shape_text(s.shape),
+                     "range_text": f"min {number(s.min)} max {number(s.max)}"}
+                    for i, s in enumerate(run.stats)],
+            channel_pages=options.channel_page_labels(widest),
             label=None if self.label is None else str(self.label), code=self.code,
             elapsed_ms=round(elapsed, 1), update_id=self.panel.update_id + 1,
         )
@@ -346,21 +329,19 @@ class LayerExplorer(traitlets.HasTraits):
         for view in self._views[len(arrays):]:
             view.close()
         del self._views[len(arrays):]
-        first = self.channel_page * MAX_SHOWN_CHANNELS
-        for i, (view, array, stats) in enumerate(zip(self._views, arrays, run.stats)):
-            name = "input" if i == 0 else f"{i}. {stats.name}"
-            extra = f" · label {self.label}" if i == 0 and self.label is not None else ""
-            title = stage_title(name, stats.shape, stats.min, stats.max, extra)
-            view.show(array[0], title, first_channel=first if i else 0,
+        for i, (view, array, stats) in enumerate(zip(self._views, arrays, run.stats,
+                                                     strict=True)):
+            title = stage_caption(i, stats.name, stats.shape, stats.min, stats.max,
+                                  label=self.label)
+            channels = options.page_channels(self.channel_page if i else 0, array.shape[-1])
+            view.show(array[0], title, channels=channels,
                       diverging=False if i == 0 else None)
-        figures = tuple(self.figures)
+        figures = tuple(v.figure for v in self._views)
         if self._grid.children != figures:
             self._grid.children = figures
 
     def to_html(self, path, vary=None, **kwargs):
-        """Write this view as one self-contained HTML page (``layerwidget.export.export_html``)."""
-        from .export import export_html  # lazily: `python -m layerwidget.export` must not warn
-
+        """Write this view as one self-contained HTML page (see :func:`layerwidget.export_html`)."""
         return export_html(path, vary=vary, image_set=self._images, layers=self.layers,
                            seed=self.seed, image_index=self.image_index,
                            pixel_scale=self.pixel_scale, **kwargs)
@@ -372,7 +353,7 @@ class LayerExplorer(traitlets.HasTraits):
 
     def close(self) -> None:
         """Close every widget and release the Keras layers and results; the explorer is done."""
-        self.panel.unobserve(self._from_panel, names=list(_EDITABLE))
+        self.panel.unobserve(self._from_panel, names=list(_NAMES))
         close_tree(self.widget, self.panel, self._grid, *(v.figure for v in self._views))
         self._views.clear()
         self._pipeline.clear()

@@ -1,10 +1,10 @@
 """bqplot views of feature maps: one Figure per stage, all shown channels in one picture.
 
 Cost in the browser grows with the number of figures and marks, and a bqplot HeatMap fills one
-canvas rectangle per value on every redraw (GUIDE §2; 300+ ms per edit for a 32-channel stack
-measured here). So each stage is one Figure holding one bqplot Image mark whose PNG the kernel
-paints with :mod:`layerwidget.render` (a tiled mosaic of every shown channel, with gutters);
-the browser only decodes it. Figures are created once and updated in place.
+canvas rectangle per value on every redraw (300+ ms per edit for a 32-channel stack measured
+here; benchmarks/README.md). So each stage is one Figure holding one bqplot Image mark whose
+PNG the kernel paints with :mod:`layerwidget.render` (a tiled mosaic of every shown channel,
+with gutters); the browser only decodes it. Figures are created once and updated in place.
 """
 
 from __future__ import annotations
@@ -14,26 +14,17 @@ import ipywidgets as widgets
 import numpy as np
 
 from ._widgets import close_tree
-from .render import (
-    MAX_DRAWN_VALUES,
-    MAX_SHOWN_CHANNELS,
-    Layout,
-    Picture,
-    paint,
-    picture_notes,
-    png_text,
-    stage_title,
-    values_digest,
-)
+from .captions import picture_notes
+from .png import png_text
+from .render import DIGEST_KEY, Layout, Picture, paint, values_digest
 
-__all__ = ["MAX_DRAWN_VALUES", "MAX_SHOWN_CHANNELS", "StageView", "stage_title"]
+__all__ = ["StageView"]
 
 # Pixel budget of one figure's plot area; cells are square and at most _MAX_CELL_PX wide.
 _PLOT_W, _PLOT_H, _MAX_CELL_PX = 400.0, 260.0, 8.0
 _MARGIN = {"top": 30, "bottom": 6, "left": 6, "right": 6}
 # Wide enough for the title (name, shape, min, max) above a single small map.
 _MIN_WIDTH = 280
-_DIGEST_KEY = "layerwidget-values-sha256"
 
 
 class StageView:
@@ -45,7 +36,8 @@ class StageView:
         # Every picture's Image widget shares one Layout, so replacing it creates one widget.
         self._image_layout = widgets.Layout()
         self._image = bq.Image(
-            image=widgets.Image(value=b"", format="png", layout=self._image_layout), x=[0.0, 1.0], y=[0.0, 1.0],
+            image=widgets.Image(value=b"", format="png", layout=self._image_layout),
+            x=[0.0, 1.0], y=[0.0, 1.0],
             scales={"x": self._x, "y": self._y}, pixelated=True,
         )
         self.figure = bq.Figure(
@@ -71,16 +63,17 @@ class StageView:
         """1 when every pixel is drawn, n when every n-th pixel is (large stages)."""
         return 1 if self.picture is None else self.picture.step
 
-    def show(self, maps: np.ndarray, title: str, *, first_channel: int = 0,
+    def show(self, maps: np.ndarray, title: str, *, channels: tuple[int, int],
              diverging: bool | None = None) -> None:
-        """Draw channels ``first_channel`` … of ``maps`` (h, w, C), at most MAX_SHOWN_CHANNELS.
+        """Draw channels ``channels = (first, end)`` of ``maps`` (h, w, C).
 
         ``diverging`` picks a red–blue scale centred on 0 (default: when values have both signs).
         """
-        if self._unchanged(maps, title, first_channel, diverging):
+        if self._unchanged(maps, title, channels, diverging):
             return  # e.g. the input while a layer is edited: nothing to paint or send
-        picture = paint(maps, first_channel=first_channel, diverging=diverging)
-        title += "".join(f"  ·  {note}" for note in picture_notes(picture, maps.shape[-1]))
+        picture = paint(maps, channels=channels, diverging=diverging)
+        title += "".join(f"  ·  {note}" for note in
+                         picture_notes(picture.channels, maps.shape[-1], picture.step))
         # bqplot's Image view repaints when its `image` widget changes, not when that widget's
         # bytes change; a new Image widget per update also orders its bytes before the switch.
         old = self._image.image
@@ -93,10 +86,10 @@ class StageView:
             self.figure.title = title
         old.close()
         self.picture = picture
-        self._last = (maps.shape, title, first_channel, diverging)
+        self._last = (maps.shape, title, channels, diverging)
 
-    def _unchanged(self, maps, title, first_channel, diverging) -> bool:
-        if self.picture is None or self._last != (maps.shape, title, first_channel, diverging):
+    def _unchanged(self, maps, title, channels, diverging) -> bool:
+        if self.picture is None or self._last != (maps.shape, title, channels, diverging):
             return False
         first, end = self.picture.channels
         step = self.picture.step
@@ -125,7 +118,7 @@ class StageView:
         """
         if self.picture is None:
             raise RuntimeError("nothing has been drawn yet")
-        stored = png_text(self._image.image.value).get(_DIGEST_KEY)
+        stored = png_text(self._image.image.value).get(DIGEST_KEY)
         if stored != values_digest(self.picture.values):
             raise RuntimeError("the Image mark does not hold the picture of the last values")
         return self.picture.values.copy()

@@ -1,23 +1,24 @@
-"""Layer specs: the JSON the panel edits, validated, with Keras's shape arithmetic.
+"""Layer specs: the JSON the panel edits, validated and normalized.
 
 A *spec* is a plain dict such as ``{"type": "Conv2D", "filters": 5, "kernel_size": 3}``. This
-module is the one place that knows which layer types exist, which fields they take, what values
-are allowed, what the output shape of a stack is and how each spec becomes a tf.keras layer. It
-imports no widget code and TensorFlow only inside :func:`build_layer`.
+module is the one place that knows which layer types exist, which fields they take and what
+values are allowed. Shapes are computed in :mod:`layerwidget.shapes`, weights and tf.keras layers
+made in :mod:`layerwidget.weights`, source code written in :mod:`layerwidget.codegen`.
+
+Every normalized spec carries an ``id``: a whole number naming that layer for as long as it lives
+in the stack. Weights are seeded from it, not from the layer's position, so removing, adding or
+moving another layer leaves this one's kernels alone.
 """
 
 from __future__ import annotations
 
-import difflib
-import hashlib
 import math
 import numbers
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
-import numpy as np
-
-from .errors import LayerSpecError
+from .errors import LayerSpecError, did_you_mean
 
 __all__ = [
     "ACTIVATIONS",
@@ -25,13 +26,13 @@ __all__ = [
     "LAYER_TYPES",
     "MAX_LAYERS",
     "MAX_STAGE_VALUES",
-    "build_layer",
-    "layer_weights",
+    "PADDINGS",
+    "Field",
+    "LayerType",
     "normalize_layer",
     "normalize_stack",
     "schema",
-    "stack_shapes",
-    "to_code",
+    "where",
 ]
 
 # Activations Keras accepts by name that act element-wise (or, for softmax, along channels)
@@ -172,18 +173,14 @@ DEFAULT_STACK: tuple[dict, ...] = (
 )
 
 
-def _where(index: int | None, type_name: str) -> str:
+def where(index: int | None, type_name: str) -> str:
+    """How messages name a layer: ``Conv2D (layer 2)``, counted from 1 as the panel shows it."""
     return f"{type_name} (layer {index + 1})" if index is not None else type_name
 
 
-def _suggest(word: str, options: Sequence[str]) -> str:
-    close = difflib.get_close_matches(str(word), list(options), n=1)
-    return f" Did you mean {close[0]!r}?" if close else ""
-
-
-def _check_value(ftype: Field, value: Any, where: str, index: int | None) -> Any:
+def _check_value(ftype: Field, value: Any, who: str, index: int | None) -> Any:
     """Return the canonical value of one field, or raise a LayerSpecError naming the fix."""
-    label = f"{where}.{ftype.name}={value!r}"
+    label = f"{who}.{ftype.name}={value!r}"
 
     def fail(problem: str) -> LayerSpecError:
         return LayerSpecError(f"{label} {problem}; use {ftype.allowed()}.",
@@ -197,9 +194,9 @@ def _check_value(ftype: Field, value: Any, where: str, index: int | None) -> Any
         if isinstance(value, str) and value in ftype.choices:
             return value
         if isinstance(value, str):
-            raise LayerSpecError(
-                f"{label} is not allowed; use {ftype.allowed()}.{_suggest(value, ftype.choices)}",
-                layer=index, field=ftype.name)
+            hint = did_you_mean(value, ftype.choices)
+            raise LayerSpecError(f"{label} is not allowed; use {ftype.allowed()}.{hint}",
+                                 layer=index, field=ftype.name)
         raise fail("is not text")
     # Numbers: bools are ints to Python but never what a student meant.
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -219,13 +216,31 @@ def _check_value(ftype: Field, value: Any, where: str, index: int | None) -> Any
     return value
 
 
+MAX_LAYER_ID = 2**31 - 1
+"""Largest layer id (ids are whole numbers from 1)."""
+
+
+def _check_id(value: Any, who: str, index: int | None) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not (
+            1 <= value <= MAX_LAYER_ID):
+        raise LayerSpecError(
+            f"{who}.id={value!r} is not a layer id; ids are whole numbers from 1 to "
+            f"{MAX_LAYER_ID} that the explorer gives each layer. Leave 'id' out and the layer "
+            "gets a new one.", layer=index, field="id")
+    return int(value)
+
+
 def normalize_layer(spec: Any, index: int | None = None) -> dict:
     """Validate one layer spec and return it with every field present, in canonical order.
 
     Parameters
     ----------
     spec : dict
-        ``{"type": <name>, <field>: <value>, ...}``; omitted fields take Keras's defaults.
+        ``{"type": <name>, <field>: <value>, ...}``; omitted fields take Keras's defaults. An
+        ``"id"`` (whole number ≥ 1) is kept; without one the result has ``"id": None`` and
+        :func:`normalize_stack` gives it one.
     index : int, optional
         Position in the stack, used in error messages.
 
@@ -242,26 +257,32 @@ def normalize_layer(spec: Any, index: int | None = None) -> dict:
     type_name = spec.get("type")
     if type_name not in LAYER_TYPES:
         names = ", ".join(LAYER_TYPES)
-        hint = _suggest(type_name, LAYER_TYPES) if isinstance(type_name, str) else ""
+        hint = did_you_mean(type_name, LAYER_TYPES) if isinstance(type_name, str) else ""
         what = "has no 'type'" if "type" not in spec else f"has unknown type {type_name!r}"
         raise LayerSpecError(f"{position} {what}; use one of {names}.{hint}",
                              layer=index, field="type")
     ltype = LAYER_TYPES[type_name]
-    where = _where(index, type_name)
-    unknown = [k for k in spec if k != "type" and k not in ltype.field_names]
+    who = where(index, type_name)
+    unknown = [k for k in spec if k not in ("type", "id") and k not in ltype.field_names]
     if unknown:
         bad = unknown[0]
         raise LayerSpecError(
-            f"{where} has no field {bad!r}; its fields are {', '.join(ltype.field_names)}."
-            f"{_suggest(bad, ltype.field_names)}", layer=index, field=str(bad))
+            f"{who} has no field {bad!r}; its fields are {', '.join(ltype.field_names)}."
+            f"{did_you_mean(bad, ltype.field_names)}", layer=index, field=str(bad))
     out = {"type": type_name}
     for f in ltype.fields:
-        out[f.name] = _check_value(f, spec.get(f.name, f.default), where, index)
+        out[f.name] = _check_value(f, spec.get(f.name, f.default), who, index)
+    out["id"] = _check_id(spec.get("id"), who, index)
     return out
 
 
 def normalize_stack(stack: Any) -> list[dict]:
-    """Validate a whole stack (a list of 1 to MAX_LAYERS specs); return the normalized copy."""
+    """Validate a whole stack (a list of 1 to MAX_LAYERS specs); return the normalized copy.
+
+    Layers keep their ``id``. A layer without one, or with the id of a layer above it (a copied
+    dict), gets the next id after the largest in the stack, so the same stack written the same
+    way always gets the same ids, and so the same weights.
+    """
     if isinstance(stack, (str, bytes, dict)) or not isinstance(stack, Sequence):
         raise LayerSpecError(
             f"layers must be a list of layer dicts, got {type(stack).__name__}; for example "
@@ -269,60 +290,18 @@ def normalize_stack(stack: Any) -> list[dict]:
     if not 1 <= len(stack) <= MAX_LAYERS:
         raise LayerSpecError(
             f"layers holds {len(stack)} layers; a stack takes 1 to {MAX_LAYERS} layers.")
-    return [normalize_layer(spec, i) for i, spec in enumerate(stack)]
-
-
-def _window(spec: dict) -> tuple[int, int, str]:
-    """(window, stride, field name of the window) of a convolution or pooling spec."""
-    if "pool_size" in spec:
-        stride = spec["strides"] if spec["strides"] is not None else spec["pool_size"]
-        return spec["pool_size"], stride, "pool_size"
-    return spec["kernel_size"], spec["strides"], "kernel_size"
-
-
-def output_shape(spec: dict, shape: tuple[int, int, int], index: int | None = None
-                 ) -> tuple[int, int, int]:
-    """Output (H, W, C) of a normalized spec for an (H, W, C) input, as Keras computes it.
-
-    Raises LayerSpecError when the window does not fit with padding='valid'.
-    """
-    h, w, c = shape
-    kind = spec["type"]
-    if kind == "ReLU":
-        return shape
-    window, stride, wname = _window(spec)
-    if spec["padding"] == "same":
-        oh, ow = -(-h // stride), -(-w // stride)
-    else:
-        if window > min(h, w):
-            small = min(h, w)
-            raise LayerSpecError(
-                f"{_where(index, kind)}.{wname}={window} is larger than its {h}×{w} input with "
-                f"padding='valid'; use padding='same' or a {wname} of at most {small}.",
-                layer=index, field=wname)
-        oh, ow = (h - window) // stride + 1, (w - window) // stride + 1
-    if kind == "Conv2D":
-        c = spec["filters"]
-    elif kind == "DepthwiseConv2D":
-        c = c * spec["depth_multiplier"]
-    return oh, ow, c
-
-
-def stack_shapes(stack: list[dict], input_shape: tuple[int, int, int]
-                 ) -> list[tuple[int, int, int]]:
-    """(H, W, C) after each layer of a normalized stack; raises on an impossible or huge shape."""
-    shapes = []
-    shape = tuple(int(v) for v in input_shape)
-    for i, spec in enumerate(stack):
-        shape = output_shape(spec, shape, i)
-        size = shape[0] * shape[1] * shape[2]
-        if size > MAX_STAGE_VALUES:
-            raise LayerSpecError(
-                f"{_where(i, spec['type'])} would output {shape[0]}×{shape[1]}×{shape[2]} = "
-                f"{size:,} values, more than the {MAX_STAGE_VALUES:,} one stage may hold; use fewer "
-                "filters, larger strides or a smaller image.", layer=i)
-        shapes.append(shape)
-    return shapes
+    specs = [normalize_layer(spec, i) for i, spec in enumerate(stack)]
+    seen: set[int] = set()
+    fresh = max((s["id"] for s in specs if s["id"] is not None), default=0)
+    for spec in specs:
+        if spec["id"] is None or spec["id"] in seen:
+            fresh += 1
+            if fresh > MAX_LAYER_ID:  # only reachable by giving ids near the limit on purpose
+                raise LayerSpecError(f"layer ids reach {MAX_LAYER_ID}; leave 'id' out of every "
+                                     "layer to number them afresh.", field="id")
+            spec["id"] = fresh
+        seen.add(spec["id"])
+    return specs
 
 
 def schema() -> dict:
@@ -339,68 +318,3 @@ def schema() -> dict:
         }
         for name, t in LAYER_TYPES.items()
     }
-
-
-def _weight_seed(seed: int, position: int, spec: dict, in_channels: int) -> int:
-    """Seed for one layer's weights: depends on nothing but what shapes those weights."""
-    ltype = LAYER_TYPES[spec["type"]]
-    key = [seed, position, spec["type"], in_channels] + [spec[f] for f in ltype.weight_fields]
-    digest = hashlib.sha256(repr(key).encode()).digest()
-    return int.from_bytes(digest[:8], "little")
-
-
-def layer_weights(spec: dict, *, seed: int, position: int, in_channels: int
-                  ) -> list[np.ndarray] | None:
-    """Weights of a layer with weights, Glorot-uniform like Keras's default, zero bias.
-
-    NumPy's PCG64 stream makes them identical on every machine and independent of strides,
-    padding and activation, so an edit of those compares like with like.
-    """
-    kind = spec["type"]
-    if kind not in ("Conv2D", "DepthwiseConv2D"):
-        return None
-    k = spec["kernel_size"]
-    if kind == "Conv2D":
-        shape = (k, k, in_channels, spec["filters"])
-        fan_in, fan_out = k * k * in_channels, k * k * spec["filters"]
-        bias = spec["filters"]
-    else:
-        m = spec["depth_multiplier"]
-        shape = (k, k, in_channels, m)
-        # Keras computes the fans of a depthwise kernel from its 4-D shape the same way.
-        fan_in, fan_out = k * k * in_channels, k * k * m
-        bias = in_channels * m
-    limit = math.sqrt(6.0 / (fan_in + fan_out))
-    rng = np.random.default_rng(_weight_seed(seed, position, spec, in_channels))
-    kernel = rng.uniform(-limit, limit, size=shape).astype(np.float32)
-    return [kernel, np.zeros(bias, dtype=np.float32)]
-
-
-def _keras_kwargs(spec: dict) -> dict:
-    kwargs = {k: v for k, v in spec.items() if k != "type"}
-    if "activation" in kwargs and kwargs["activation"] == "linear":
-        kwargs["activation"] = None
-    return kwargs
-
-
-def build_layer(spec: dict, *, seed: int, position: int, in_shape: tuple[int, int, int]):
-    """A built tf.keras layer for a normalized spec, with its deterministic weights set."""
-    from ._tf import keras
-
-    cls: Callable = getattr(keras.layers, spec["type"])
-    layer = cls(**_keras_kwargs(spec), name=f"{spec['type'].lower()}_{position + 1}")
-    layer.build((1, *in_shape))
-    weights = layer_weights(spec, seed=seed, position=position, in_channels=in_shape[-1])
-    if weights is not None:
-        layer.set_weights(weights)
-    return layer
-
-
-def to_code(stack: list[dict]) -> str:
-    """Python source that builds the same stack with tf.keras (weights aside)."""
-    lines = ["keras.Sequential(["]
-    for spec in stack:
-        args = ", ".join(f"{k}={v!r}" for k, v in _keras_kwargs(spec).items())
-        lines.append(f"    keras.layers.{spec['type']}({args}),")
-    lines.append("])")
-    return "\n".join(lines)

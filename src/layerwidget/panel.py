@@ -1,44 +1,32 @@
 """The control panel: an anywidget whose front end is ``js/widget.js``.
 
-The panel only carries state. Editable traits accept anything, because what a browser sends is
-checked by the explorer, which answers with ``error`` instead of a traceback in a log.
+The panel only carries state. Its editable traits come from :data:`layerwidget.options.EDITABLE`
+and accept anything, because what a browser sends is checked by the explorer, which answers with
+``error`` instead of a traceback in a log.
 """
 
 from __future__ import annotations
 
-import pathlib
-
 import anywidget
 import traitlets
 
+from ._assets import bundle_css, bundle_js
+from .options import EDITABLE
+
 __all__ = ["ControlPanel"]
 
-_HERE = pathlib.Path(__file__).parent
+# The editable traits, one per field of the table, synced with the browser.
+_EditableTraits = type(
+    "_EditableTraits", (anywidget.AnyWidget,),
+    {e.name: traitlets.Any(e.panel_default, help=e.doc).tag(sync=True) for e in EDITABLE},
+)
 
 
-def _asset(name: str) -> pathlib.Path:
-    """A front-end file: packed into ``static/`` in a wheel, read from ``js/`` in a checkout."""
-    packaged = _HERE / "static" / name
-    return packaged if packaged.exists() else _HERE.parents[1] / "js" / name
-
-
-class ControlPanel(anywidget.AnyWidget):
+class ControlPanel(_EditableTraits):
     """Form controls for the layer stack, the image and the options; a status line."""
 
-    _esm = _asset("widget.js")
-    _css = _asset("widget.css")
-
-    # Edited in the browser (drafts until the kernel accepts them).
-    layers = traitlets.Any([]).tag(sync=True)
-    """list[dict]: the layer stack as the panel shows it."""
-    image_index = traitlets.Any(0).tag(sync=True)
-    """int: index of the input image."""
-    seed = traitlets.Any(0).tag(sync=True)
-    """int: seed of the layers' weights."""
-    pixel_scale = traitlets.Any("raw").tag(sync=True)
-    """str: 'raw' (0–255) or 'unit' (0–1) pixels."""
-    channel_page = traitlets.Any(0).tag(sync=True)
-    """int: which block of 64 channels the heatmaps show."""
+    _esm = bundle_js("widget.js")
+    _css = bundle_css("widget.css")
 
     # Set by the kernel only.
     schema = traitlets.Dict().tag(sync=True)
@@ -47,10 +35,10 @@ class ControlPanel(anywidget.AnyWidget):
     """int: number of images available."""
     label = traitlets.Any(None).tag(sync=True)
     """str | None: label of the current image, as text."""
-    n_channel_pages = traitlets.Int(1).tag(sync=True)
-    """int: number of channel pages of the widest stage."""
+    channel_pages = traitlets.List(["1–1"]).tag(sync=True)
+    """list[str]: labels of the channel pages ('1–64', '65–100'); one page: no choice shown."""
     stages = traitlets.List().tag(sync=True)
-    """list[dict]: per stage name, shape, min and max of the last good run."""
+    """list[dict]: per stage its name, shape and range text of the last good run."""
     elapsed_ms = traitlets.Float(0.0).tag(sync=True)
     """float: kernel time of the last update, from the edit to the last message sent."""
     update_id = traitlets.Int(0).tag(sync=True)

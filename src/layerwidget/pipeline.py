@@ -1,7 +1,7 @@
 """Run a layer stack on one input with real tf.keras layers, reusing built layers.
 
 Building a Keras layer and calling it for the first time costs ~10 ms; calling a built one ~2 ms.
-Layers are therefore cached by everything that defines them (spec, position, seed, input
+Layers are therefore cached by everything that defines them (spec with its id, seed, input
 channels), so changing the image, or going back to a stack seen before, only calls layers.
 """
 
@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .layers import LAYER_TYPES, build_layer, stack_shapes
+from .layers import LAYER_TYPES
+from .shapes import stack_shapes
+from .weights import build_layer
 
 __all__ = ["Pipeline", "Run", "StageStats"]
 
@@ -54,19 +56,19 @@ class Pipeline:
         self.cache_size = cache_size
         self._cache: OrderedDict = OrderedDict()
 
-    def layer(self, spec: dict, *, seed: int, position: int, in_shape: tuple[int, int, int]):
-        """The built Keras layer for ``spec`` at ``position``, from the cache when possible."""
+    def layer(self, spec: dict, *, seed: int, in_shape: tuple[int, int, int]):
+        """The built Keras layer for ``spec``, from the cache when possible."""
         # The kernel shape depends on the input channels only, so H and W are not in the key:
         # a built Conv2D accepts any height and width. Layers without weights (ReLU, pooling)
         # accept any channel count and ignore the seed, so a filters or seed edit upstream
         # reuses them instead of building new ones.
         if LAYER_TYPES[spec["type"]].weight_fields:
-            key = (position, seed, in_shape[-1], tuple(spec.items()))
+            key = (seed, in_shape[-1], tuple(spec.items()))
         else:
-            key = (position, tuple(spec.items()))
+            key = tuple(spec.items())
         layer = self._cache.get(key)
         if layer is None:
-            layer = build_layer(spec, seed=seed, position=position, in_shape=in_shape)
+            layer = build_layer(spec, seed=seed, in_shape=in_shape)
             self._cache[key] = layer
             while len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
@@ -91,8 +93,8 @@ class Pipeline:
         stack_shapes(stack, in_shape)
         layers, tensors = [], []
         current = tf.convert_to_tensor(x)
-        for i, spec in enumerate(stack):
-            layer = self.layer(spec, seed=seed, position=i, in_shape=in_shape)
+        for spec in stack:
+            layer = self.layer(spec, seed=seed, in_shape=in_shape)
             # Layer.call is the layer's own forward computation. Layer.__call__ wraps it in
             # bookkeeping (input checks, name scopes, dtype policy) that costs more than the
             # op itself on 28x28 maps and that this pipeline does already (shapes validated by
@@ -103,5 +105,5 @@ class Pipeline:
             in_shape = tuple(int(v) for v in current.shape[1:])
         outputs = [np.asarray(t, dtype=np.float32) for t in tensors]
         stats = [stage_stats("input", x)]
-        stats += [stage_stats(spec["type"], y) for spec, y in zip(stack, outputs)]
+        stats += [stage_stats(spec["type"], y) for spec, y in zip(stack, outputs, strict=True)]
         return Run(x, tuple(outputs), tuple(layers), tuple(stats), time.perf_counter() - start)

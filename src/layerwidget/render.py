@@ -1,7 +1,7 @@
-"""Feature maps to pictures: colour scales, channel mosaics with gutters, and PNG encoding.
+"""Feature maps to pictures: colour scales and channel mosaics with gutters.
 
-Pure NumPy + zlib, no widget code: the live heatmaps and the kernel-free HTML export draw the
-same pictures from the same functions.
+Pure NumPy, no widget code: the live heatmaps and the kernel-free HTML export draw the same
+pictures from the same functions (PNG encoding in :mod:`layerwidget.png`).
 
 Why the kernel paints: a bqplot HeatMap fills one canvas rectangle per value in the browser
 and redraws whenever its colour domain or data change, which measured 300+ ms per edit for a
@@ -12,42 +12,39 @@ from __future__ import annotations
 
 import hashlib
 import math
-import struct
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
 
+from .options import SHOWN_CHANNELS
+from .png import encode_png
+
 __all__ = [
+    "DIGEST_KEY",
     "MAX_COLUMNS",
     "MAX_DRAWN_VALUES",
-    "MAX_SHOWN_CHANNELS",
     "Layout",
     "Picture",
-    "colorize",
     "colour_index",
     "draw_step",
-    "encode_png",
     "mosaic_layout",
     "paint",
     "palette",
-    "picture_notes",
-    "png_text",
-    "stage_title",
-    "read_png",
     "tile",
-    "untile",
+    "values_digest",
 ]
 
-MAX_SHOWN_CHANNELS = 64
-"""Channels drawn per stage at once; the panel pages through the rest."""
+DIGEST_KEY = "layerwidget-values-sha256"
+"""PNG text key of the fingerprint of the values a picture was painted from."""
 MAX_COLUMNS = 8
 MAX_DRAWN_VALUES = 2**18
 """Most values one stage draws per update. A larger stage is drawn from every n-th pixel; the
 arrays in ``outputs`` stay exact. A screen shows no more than this anyway."""
 
-# Colour anchors of the classic ColorBrewer schemes (as d3 and bqplot use them): 'Greys' runs
-# white (low) to black (high); 'RdBu' runs red (negative) through white (0) to blue (positive).
+# Colour anchors of two ColorBrewer schemes by Cynthia A. Brewer (colorbrewer2.org, Apache
+# License 2.0; the 9-class Greys and 11-class RdBu values, as d3 and bqplot also ship them):
+# 'Greys' runs white (low) to black (high); 'RdBu' runs red (negative) through white (0) to
+# blue (positive).
 _GREYS = ["#ffffff", "#f0f0f0", "#d9d9d9", "#bdbdbd", "#969696", "#737373", "#525252",
           "#252525", "#000000"]
 _RDBU = ["#67001f", "#b2182b", "#d6604d", "#f4a582", "#fddbc7", "#f7f7f7", "#d1e5f0",
@@ -111,25 +108,13 @@ def tile(maps: np.ndarray, layout: Layout, fill=np.nan) -> np.ndarray:
     """(h, w, c, ...) channels -> mosaic, row-major; gutters and empty tiles hold ``fill``."""
     h, w, c = maps.shape[:3]
     cells = layout.rows * layout.cols
-    padded = np.full((layout.rows, layout.cols, h + 1, w + 1) + maps.shape[3:], fill,
+    padded = np.full((layout.rows, layout.cols, h + 1, w + 1, *maps.shape[3:]), fill,
                      dtype=maps.dtype)
     grid = np.moveaxis(maps, 2, 0)  # (c, h, w, ...)
-    padded.reshape((cells, h + 1, w + 1) + maps.shape[3:])[:c, :h, :w] = grid
+    padded.reshape((cells, h + 1, w + 1, *maps.shape[3:]))[:c, :h, :w] = grid
     mosaic = np.swapaxes(padded, 1, 2).reshape(
-        (layout.rows * (h + 1), layout.cols * (w + 1)) + maps.shape[3:])
+        (layout.rows * (h + 1), layout.cols * (w + 1), *maps.shape[3:]))
     return mosaic[: layout.size[0], : layout.size[1]]
-
-
-def untile(mosaic: np.ndarray, layout: Layout) -> np.ndarray:
-    """Inverse of :func:`tile`: the (h, w, c) channels a mosaic holds."""
-    h, w = layout.h, layout.w
-    full = np.zeros((layout.rows * (h + 1), layout.cols * (w + 1)) + mosaic.shape[2:],
-                    mosaic.dtype)
-    full[: mosaic.shape[0], : mosaic.shape[1]] = mosaic
-    grid = full.reshape((layout.rows, h + 1, layout.cols, w + 1) + mosaic.shape[2:])
-    grid = np.swapaxes(grid, 1, 2).reshape((layout.rows * layout.cols, h + 1, w + 1)
-                                           + mosaic.shape[2:])
-    return np.moveaxis(grid[: layout.c, :h, :w], 0, 2)
 
 
 def colour_index(values: np.ndarray, lo: float, hi: float, diverging: bool) -> np.ndarray:
@@ -150,11 +135,6 @@ def colour_index(values: np.ndarray, lo: float, hi: float, diverging: bool) -> n
         t = (v - np.float32(lo)) * np.float32(top / span)
     # NaN (from an overflowing activation) lands on the ramp's low end rather than anywhere.
     return np.clip(np.nan_to_num(np.rint(t), nan=0.0), 0, top).astype(np.uint8)
-
-
-def colorize(values: np.ndarray, lo: float, hi: float, diverging: bool) -> np.ndarray:
-    """RGB uint8 colours of ``values`` on the stage's colour scale (see :func:`colour_index`)."""
-    return LUTS["RdBu" if diverging else "Greys"][colour_index(values, lo, hi, diverging)]
 
 
 @dataclass(frozen=True)
@@ -181,17 +161,18 @@ def values_digest(values: np.ndarray) -> str:
     return hashlib.sha256(repr(arr.shape).encode() + arr.tobytes()).hexdigest()
 
 
-def paint(maps: np.ndarray, *, first_channel: int = 0, diverging: bool | None = None
-          ) -> Picture:
-    """Paint channels ``first_channel`` … (at most MAX_SHOWN_CHANNELS) of (h, w, C) ``maps``.
+def paint(maps: np.ndarray, *, channels: tuple[int, int] | None = None,
+          diverging: bool | None = None) -> Picture:
+    """Paint channels ``channels = (first, end)`` of (h, w, C) ``maps`` into one mosaic.
 
-    The colour domain is the min/max of every pixel of the shown channels; ``diverging``
-    (default: values of both signs) picks the red–blue scale centred on 0. Gutters between
-    tiles and empty tiles are transparent, so the page's background shows through.
+    Default: the first SHOWN_CHANNELS channels. The colour domain is the min/max of every pixel
+    of the shown channels; ``diverging`` (default: values of both signs) picks the red–blue
+    scale centred on 0. Gutters between tiles and empty tiles are transparent, so the page's
+    background shows through.
     """
     h, w, total = maps.shape
-    first = min(max(first_channel, 0), max(total - 1, 0))
-    shown = maps[:, :, first : first + MAX_SHOWN_CHANNELS]
+    first, end = channels if channels is not None else (0, min(total, SHOWN_CHANNELS))
+    shown = maps[:, :, first:end]
     lo, hi = float(shown.min()), float(shown.max())
     if diverging is None:
         diverging = lo < 0 < hi
@@ -200,115 +181,6 @@ def paint(maps: np.ndarray, *, first_channel: int = 0, diverging: bool | None = 
     layout = mosaic_layout(values.shape[0], values.shape[1], values.shape[2])
     index = tile(colour_index(values, lo, hi, diverging), layout, fill=TRANSPARENT)
     png = encode_png(index, palette=palette("RdBu" if diverging else "Greys"),
-                     text={"layerwidget-values-sha256": values_digest(values)})
+                     text={DIGEST_KEY: values_digest(values)})
     return Picture(png, values, layout, step, (first, first + values.shape[2]), lo, hi,
                    diverging)
-
-
-def stage_title(name: str, shape, lo: float, hi: float, extra: str = "") -> str:
-    """Title of a stage: name, Keras shape, min and max rounded for reading."""
-    shape_text = "(" + ", ".join(str(v) for v in shape) + ")"
-    return f"{name} {shape_text}{extra}  min {lo:.2f}  max {hi:.2f}"
-
-
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def picture_notes(picture: Picture, total_channels: int) -> list[str]:
-    """What a reader must know about a picture: channel paging, pixel stepping."""
-    notes = []
-    first, end = picture.channels
-    if end - first < total_channels:
-        notes.append(f"channels {first + 1}–{end} of {total_channels}")
-    if picture.step > 1:
-        notes.append(f"every {_ordinal(picture.step)} pixel drawn")
-    return notes
-
-
-def _chunk(kind: bytes, data: bytes) -> bytes:
-    return (struct.pack(">I", len(data)) + kind + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-
-
-def encode_png(pixels: np.ndarray, palette: np.ndarray | None = None,
-               text: dict[str, str] | None = None, level: int = 1) -> bytes:
-    """PNG bytes of (H, W) palette indices with an (N, 4) RGBA ``palette``, or of an
-    (H, W, 4) uint8 RGBA image; with optional tEXt chunks.
-
-    Every row uses filter 0: feature-map mosaics compress well enough with zlib alone, and a
-    fast level keeps encoding near a millisecond.
-    """
-    pixels = np.ascontiguousarray(pixels, dtype=np.uint8)
-    if palette is not None and pixels.ndim == 2:
-        height, width = pixels.shape
-        colour_type, per_pixel = 3, 1
-    elif palette is None and pixels.ndim == 3 and pixels.shape[2] == 4:
-        height, width = pixels.shape[:2]
-        colour_type, per_pixel = 6, 4
-    else:
-        raise ValueError("encode_png takes (H, W) indices with a palette, or (H, W, 4) RGBA")
-    raw = np.zeros((height, width * per_pixel + 1), np.uint8)
-    raw[:, 1:] = pixels.reshape(height, width * per_pixel)
-    out = [b"\x89PNG\r\n\x1a\n",
-           _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0))]
-    if palette is not None:
-        pal = np.asarray(palette, np.uint8)
-        out.append(_chunk(b"PLTE", pal[:, :3].tobytes()))
-        out.append(_chunk(b"tRNS", pal[:, 3].tobytes()))
-    for key, value in (text or {}).items():
-        out.append(_chunk(b"tEXt", key.encode("latin-1") + b"\0" + value.encode("latin-1")))
-    out.append(_chunk(b"IDAT", zlib.compress(raw.tobytes(), level)))
-    out.append(_chunk(b"IEND", b""))
-    return b"".join(out)
-
-
-def _chunks(png: bytes):
-    png = bytes(png)  # widgets hand back memoryviews
-    if png[:8] != b"\x89PNG\r\n\x1a\n":
-        raise ValueError("not a PNG")
-    pos = 8
-    while pos < len(png):
-        (length,) = struct.unpack(">I", png[pos : pos + 4])
-        yield png[pos + 4 : pos + 8], png[pos + 8 : pos + 8 + length]
-        pos += 12 + length
-
-
-def png_text(png: bytes) -> dict[str, str]:
-    """The tEXt entries of a PNG."""
-    entries = {}
-    for kind, data in _chunks(png):
-        if kind == b"tEXt":
-            key, _, value = data.partition(b"\0")
-            entries[key.decode("latin-1")] = value.decode("latin-1")
-    return entries
-
-
-def read_png(png: bytes) -> np.ndarray:
-    """(H, W, 4) RGBA pixels of a PNG written by :func:`encode_png` (8 bit, filter 0)."""
-    header, idat, pal, alpha = None, b"", None, None
-    for kind, data in _chunks(png):
-        if kind == b"IHDR":
-            header = struct.unpack(">IIBBBBB", data)
-        elif kind == b"PLTE":
-            pal = np.frombuffer(data, np.uint8).reshape(-1, 3)
-        elif kind == b"tRNS":
-            alpha = np.frombuffer(data, np.uint8)
-        elif kind == b"IDAT":
-            idat += data
-    width, height, depth, colour = header[:4]
-    if depth != 8 or colour not in (3, 6):
-        raise ValueError("read_png reads 8-bit palette or RGBA PNGs only")
-    per_pixel = 1 if colour == 3 else 4
-    raw = np.frombuffer(zlib.decompress(idat), np.uint8).reshape(height, width * per_pixel + 1)
-    if raw[:, 0].any():
-        raise ValueError("read_png reads unfiltered PNGs only")
-    pixels = raw[:, 1:].reshape(height, width, per_pixel)
-    if colour == 6:
-        return pixels.copy()
-    rgba = np.zeros((len(pal), 4), np.uint8)
-    rgba[:, :3] = pal
-    rgba[:, 3] = 255 if alpha is None else np.pad(alpha, (0, len(pal) - len(alpha)),
-                                                  constant_values=255)
-    return rgba[pixels[:, :, 0]]

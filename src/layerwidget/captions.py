@@ -1,0 +1,68 @@
+"""Every text the explorer shows about a stage, written once.
+
+The live figures, the panel's stage list and the HTML export all show these strings; the browser
+only displays them, so a caption reads the same everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = [
+    "number",
+    "ordinal",
+    "picture_notes",
+    "shape_text",
+    "stage_caption",
+    "stage_name",
+    "stage_title",
+]
+
+
+def number(value: float) -> str:
+    """A value rounded for reading: two decimals, ``inf``/``nan`` spelled out."""
+    if value is None:
+        return "–"
+    if not math.isfinite(value):
+        return str(value)
+    return f"{value:.2f}"
+
+
+def shape_text(shape) -> str:
+    """A shape as Keras prints it: ``(1, 28, 28, 3)``."""
+    return "(" + ", ".join(str(v) for v in shape) + ")"
+
+
+def stage_name(index: int, layer_name: str) -> str:
+    """``input`` for stage 0, else ``2. ReLU``: layers counted from 1 as the panel shows them."""
+    return "input" if index == 0 else f"{index}. {layer_name}"
+
+
+def stage_title(name: str, shape, lo: float, hi: float, extra: str = "") -> str:
+    """Title of a stage: name, Keras shape, min and max rounded for reading."""
+    return f"{name} {shape_text(shape)}{extra}  min {number(lo)}  max {number(hi)}"
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, …, 11th, 12th, 13th, 21st."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def picture_notes(channels: tuple[int, int], total_channels: int, step: int) -> list[str]:
+    """What a reader must know about a picture: which channels it shows, pixel stepping."""
+    notes = []
+    first, end = channels
+    if end - first < total_channels:
+        notes.append(f"channels {first + 1}–{end} of {total_channels}")
+    if step > 1:
+        notes.append(f"every {ordinal(step)} pixel drawn")
+    return notes
+
+
+def stage_caption(index: int, layer_name: str, shape, lo: float, hi: float, *, label=None,
+                  notes: list[str] | tuple[str, ...] = ()) -> str:
+    """The full caption of stage ``index``, as the live figure and the export both title it."""
+    extra = f" · label {label}" if index == 0 and label is not None else ""
+    title = stage_title(stage_name(index, layer_name), shape, lo, hi, extra)
+    return title + "".join(f"  ·  {note}" for note in notes)

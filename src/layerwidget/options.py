@@ -1,0 +1,122 @@
+"""The explorer's editable fields: declared once, checked once.
+
+The explorer (Python) and the panel (browser) both edit these fields. Each is declared here with
+its default and its one-line doc; ``LayerExplorer`` and ``ControlPanel`` derive their traits from
+this table, and every check of an option's value lives in this module, used by the explorer and
+the HTML export alike. Layer stacks are checked by :mod:`layerwidget.layers`.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ImageError, OptionError
+
+__all__ = [
+    "EDITABLE",
+    "MAX_SEED",
+    "PIXEL_SCALES",
+    "SHOWN_CHANNELS",
+    "Editable",
+    "channel_page_count",
+    "channel_page_labels",
+    "check_channel_page",
+    "check_image_index",
+    "check_pixel_scale",
+    "check_seed",
+    "page_channels",
+]
+
+MAX_SEED = 2**32 - 1
+"""Largest seed (NumPy and Keras accept 32-bit seeds)."""
+PIXEL_SCALES = ("raw", "unit")
+"""'raw' feeds pixels as stored (0–255 for the digits); 'unit' divides 8-bit pixels by 255."""
+SHOWN_CHANNELS = 64
+"""Channels each stage shows at once; the channel page picks which block."""
+
+
+@dataclass(frozen=True)
+class Editable:
+    """A field that both Python and the panel edit."""
+
+    name: str
+    default: Any  # the explorer's default; ``None`` for layers means the default stack
+    panel_default: Any  # what the panel holds before the kernel has sent anything
+    doc: str
+
+
+EDITABLE: tuple[Editable, ...] = (
+    Editable("layers", None, [],
+             "list[dict]: the layer stack, normalized; default Conv2D(3) → ReLU → MaxPool2D."),
+    Editable("image_index", 0, 0, "int: index of the input image; default 0."),
+    Editable("seed", 0, 0, f"int: seed of the layers' weights, 0 to {MAX_SEED}; default 0."),
+    Editable("pixel_scale", "raw", "raw",
+             "str: 'raw' feeds pixels as stored, 'unit' divides 8-bit pixels by 255; "
+             "default 'raw'."),
+    Editable("channel_page", 0, 0,
+             f"int: which block of {SHOWN_CHANNELS} channels each stage shows; default 0."),
+)
+"""Every editable field, in the order the panel shows them."""
+
+
+def _whole_number(name: str, value: Any, lo: int, hi: int, fix: str,
+                  error: type[OptionError] | type[ImageError] = OptionError) -> int:
+    """``value`` as an int in [lo, hi], or ``error`` naming the field, the value and the fix."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise error(f"{name}={value!r} is not a whole number; {fix}", field=name)
+    if not lo <= int(value) <= hi:
+        raise error(f"{name}={value} is out of range; {fix}", field=name)
+    return int(value)
+
+
+def check_image_index(value: Any, n_images: int) -> int:
+    """A valid index into ``n_images`` images, or ImageError naming the range."""
+    return _whole_number("image_index", value, 0, n_images - 1,
+                         f"the explorer holds {n_images:,} images, so use 0 to {n_images - 1}.",
+                         ImageError)
+
+
+def check_seed(value: Any) -> int:
+    """A valid seed, or OptionError naming the range."""
+    return _whole_number("seed", value, 0, MAX_SEED, f"use a whole number from 0 to {MAX_SEED}.")
+
+
+def check_pixel_scale(value: Any) -> str:
+    """'raw' or 'unit', or OptionError saying what each means."""
+    if value not in PIXEL_SCALES:
+        raise OptionError(f"pixel_scale={value!r} is not allowed; use 'raw' (pixels as stored) "
+                          "or 'unit' (8-bit pixels divided by 255 to 0–1).", field="pixel_scale")
+    return value
+
+
+def channel_page_count(channels: int) -> int:
+    """How many pages of SHOWN_CHANNELS a stage with ``channels`` channels has (at least 1)."""
+    return max(1, math.ceil(channels / SHOWN_CHANNELS))
+
+
+def check_channel_page(value: Any, widest: int) -> int:
+    """A valid page for stages at most ``widest`` channels wide, or OptionError naming the range."""
+    pages = channel_page_count(widest)
+    return _whole_number("channel_page", value, 0, pages - 1,
+                         f"the widest stage has {widest} channels, {pages} page(s) of "
+                         f"{SHOWN_CHANNELS}, so use 0 to {pages - 1}.")
+
+
+def page_channels(page: int, channels: int) -> tuple[int, int]:
+    """(first, end) channels a stage with ``channels`` channels shows on ``page``.
+
+    A stage with fewer pages than the widest shows its own last page: every stage always shows
+    a full, labelled block of its own channels.
+    """
+    page = min(page, channel_page_count(channels) - 1)
+    first = page * SHOWN_CHANNELS
+    return first, min(first + SHOWN_CHANNELS, channels)
+
+
+def channel_page_labels(widest: int) -> list[str]:
+    """Labels of the channel pages of the widest stage: '1–64', '65–100'."""
+    return [f"{first + 1}–{end}" for first, end in
+            (page_channels(p, widest) for p in range(channel_page_count(widest)))]
