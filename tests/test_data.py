@@ -66,11 +66,11 @@ def test_load_mnist_without_downloads_reads_only_the_keras_cache(monkeypatch, tm
     monkeypatch.setattr(keras.datasets.mnist, "load_data", must_not_download)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     monkeypatch.setenv("LAYERWIDGET_NO_DOWNLOAD", "1")
-    with pytest.raises(DatasetUnavailableError, match="not cached.*downloads are off"):
+    with pytest.raises(DatasetUnavailableError, match=r"not cached.*downloads are off"):
         load_mnist()
     (tmp_path / "datasets").mkdir()
     images, labels = sample_digits()
     np.savez(tmp_path / "datasets" / "mnist.npz", x_train=images[:5], y_train=labels[:5],
              x_test=images[5:7], y_test=labels[5:7])
-    (x_train, y_train), (x_test, y_test) = load_mnist()
+    (x_train, _y_train), (_x_test, y_test) = load_mnist()
     assert x_train.shape == (5, 28, 28) and y_test.tolist() == labels[5:7].tolist()

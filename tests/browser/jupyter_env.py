@@ -1,7 +1,7 @@
 """Start and stop a real Jupyter host (JupyterLab, Notebook 7 or Voilà) and Chromium.
 
 Plain functions, no pytest: the browser tests' conftest and the scripts in ``benchmarks/`` use
-the same recipe (GUIDE §5). Put this folder on ``sys.path`` and ``import jupyter_env``::
+the same recipe. Put this folder on ``sys.path`` and ``import jupyter_env``::
 
     base = Path(tempfile.mkdtemp())
     server = jupyter_env.start_server(base, EXAMPLES_DIR)            # JupyterLab
@@ -478,7 +478,7 @@ def launch_browser(
     viewport: dict[str, int] | None = None,
     headless: bool = True,
 ) -> BrowserContext:
-    """A persistent, headless Chromium context on a fresh profile (GUIDE §5).
+    """A persistent, headless Chromium context on a fresh profile.
 
     Playwright refuses ``--user-data-dir`` in ``args``; a persistent context is how to give
     Chromium its own profile. Close it with ``context.close()``.
