@@ -26,7 +26,7 @@ import nbformat
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests" / "browser"))
 
-import jupyter_env  # noqa: E402
+import jupyter_env
 
 STACK = """[{{'type': 'Conv2D', 'filters': {filters}, 'kernel_size': 3, 'strides': 1, 'padding': 'same', 'activation': 'linear'}},
  {{'type': 'ReLU'}}, {{'type': 'MaxPool2D', 'pool_size': 2, 'strides': 2, 'padding': 'same'}}]"""

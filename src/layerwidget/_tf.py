@@ -38,4 +38,4 @@ with _quiet_stderr_fd():
 
 keras = tf.keras
 
-__all__ = ["tf", "keras"]
+__all__ = ["keras", "tf"]

@@ -36,9 +36,9 @@ if str(HERE) not in sys.path:
     # Lets test modules ``from labpage import LabPage`` whatever --import-mode is.
     sys.path.insert(0, str(HERE))
 
-import jupyter_env  # noqa: E402
-from jupyter_env import EXAMPLES_DIR, PAGE_READY_TIMEOUT_MS, JupyterServer  # noqa: E402
-from labpage import HostPage, LabPage  # noqa: E402
+import jupyter_env
+from jupyter_env import EXAMPLES_DIR, PAGE_READY_TIMEOUT_MS, JupyterServer
+from labpage import HostPage, LabPage
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext

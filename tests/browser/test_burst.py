@@ -4,7 +4,6 @@ import json
 
 from labpage import ARTIFACTS_DIR
 
-
 BURST_JS = """
 async ([count, gap]) => {
   const panel = document.querySelector('.layerwidget-panel');
