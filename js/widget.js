@@ -4,6 +4,7 @@
 // and answers with the accepted state, the per-stage status, or an error. The kernel's verdict
 // is the one shown. Everything from the model is rendered with textContent, never as HTML.
 
+import { receiveBatches } from "./batch.js";
 import { fieldRow, h } from "./dom.js";
 
 let instances = 0;
@@ -344,4 +345,10 @@ function render({ model, el }) {
   return () => clearTimeout(watchdog);
 }
 
-export default { render };
+// Once per model, whether or not a view is shown: the kernel's update batches (one message
+// carrying every widget's changes) must reach the figures even if the panel is not displayed.
+function initialize({ model }) {
+  return receiveBatches(model);
+}
+
+export default { initialize, render };

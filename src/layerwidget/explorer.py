@@ -133,6 +133,7 @@ class LayerExplorer(_EditableTraits):
         self.widget = widgets.HBox([self.panel, self._grid],
                                    layout=widgets.Layout(align_items="flex-start"))
         self.widget.add_class("layerwidget")
+        self.panel.batch.adopt(self.widget)
         self.panel.observe(self._from_panel, names=list(_NAMES))
         self.observe(self._on_change, names=list(_NAMES))
         loop = _kernel_loop()
@@ -283,10 +284,14 @@ class LayerExplorer(_EditableTraits):
                 setattr(self.panel, name, value)
 
     def _update(self) -> None:
-        """Run the stack and redraw; on failure keep the last good maps and show the error."""
+        """Run the stack and redraw; on failure keep the last good maps and show the error.
+
+        Everything the update changes in the browser leaves as one message (see _transport).
+        """
         self._updating = True
         try:
-            self._update_now()
+            with self.panel.batch.collect():
+                self._update_now()
         finally:
             self._updating = False
 
@@ -325,8 +330,11 @@ class LayerExplorer(_EditableTraits):
     def _draw(self, run: Run) -> None:
         arrays = [run.input, *run.outputs]
         while len(self._views) < len(arrays):
-            self._views.append(StageView())
+            view = StageView()
+            self.panel.batch.adopt(*view.widgets)
+            self._views.append(view)
         for view in self._views[len(arrays):]:
+            self.panel.batch.release(*view.widgets)
             view.close()
         del self._views[len(arrays):]
         for i, (view, array, stats) in enumerate(zip(self._views, arrays, run.stats,
@@ -354,7 +362,9 @@ class LayerExplorer(_EditableTraits):
     def close(self) -> None:
         """Close every widget and release the Keras layers and results; the explorer is done."""
         self.panel.unobserve(self._from_panel, names=list(_NAMES))
-        close_tree(self.widget, self.panel, self._grid, *(v.figure for v in self._views))
+        for view in self._views:
+            view.close()
+        close_tree(self.widget, self.panel, self._grid)
         self._views.clear()
         self._pipeline.clear()
         self._run = None  # the results hold the Keras layers

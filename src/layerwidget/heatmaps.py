@@ -33,11 +33,13 @@ class StageView:
     def __init__(self):
         self._x = bq.LinearScale(min=0.0, max=1.0)
         self._y = bq.LinearScale(min=0.0, max=1.0)
-        # Every picture's Image widget shares one Layout, so replacing it creates one widget.
-        self._image_layout = widgets.Layout()
+        # Two Image widgets take turns: the next picture goes into the one not shown, then the
+        # mark switches to it. bqplot's Image view repaints when its `image` changes, not when
+        # that widget's bytes do, and no widget is created per update (a comm open each).
+        layout = widgets.Layout()
+        self._spare = [widgets.Image(value=b"", format="png", layout=layout) for _ in range(2)]
         self._image = bq.Image(
-            image=widgets.Image(value=b"", format="png", layout=self._image_layout),
-            x=[0.0, 1.0], y=[0.0, 1.0],
+            image=self._spare[0], x=[0.0, 1.0], y=[0.0, 1.0],
             scales={"x": self._x, "y": self._y}, pixelated=True,
         )
         self.figure = bq.Figure(
@@ -47,6 +49,8 @@ class StageView:
             # through the padding and the transparent gutters in light and dark themes alike.
             title_style={"font-size": "13px", "fill": "var(--jp-ui-font-color1, #222)"},
             background_style={"fill": "none"},
+            # Nothing to pan or zoom: the toolbar would only cover the end of the title.
+            display_toolbar=False,
             layout=widgets.Layout(width="200px", height="200px"),
         )
         self.figure.add_class("layerwidget-stage")
@@ -74,17 +78,14 @@ class StageView:
         picture = paint(maps, channels=channels, diverging=diverging)
         title += "".join(f"  ·  {note}" for note in
                          picture_notes(picture.channels, maps.shape[-1], picture.step))
-        # bqplot's Image view repaints when its `image` widget changes, not when that widget's
-        # bytes change; a new Image widget per update also orders its bytes before the switch.
-        old = self._image.image
-        new = widgets.Image(value=picture.png, format="png", layout=self._image_layout)
+        new = self._spare[1] if self._image.image is self._spare[0] else self._spare[0]
+        new.value = picture.png  # sent before the switch below, so the mark finds it ready
         with self._image.hold_sync(), self.figure.hold_sync():
             size = picture.layout.size
             if size != self._size:
                 self._relayout(*size)
             self._image.image = new
             self.figure.title = title
-        old.close()
         self.picture = picture
         self._last = (maps.shape, title, channels, diverging)
 
@@ -123,6 +124,11 @@ class StageView:
             raise RuntimeError("the Image mark does not hold the picture of the last values")
         return self.picture.values.copy()
 
+    @property
+    def widgets(self) -> tuple:
+        """Every widget root this view owns (the figure, and the picture not shown)."""
+        return (self.figure, *self._spare)
+
     def close(self) -> None:
         """Close the figure and every widget it owns."""
-        close_tree(self.figure)
+        close_tree(*self.widgets)

@@ -11,14 +11,17 @@ import anywidget
 import traitlets
 
 from ._assets import bundle_css, bundle_js
+from ._transport import Batcher
 from .options import EDITABLE
 
 __all__ = ["ControlPanel"]
 
-# The editable traits, one per field of the table, synced with the browser.
+# The editable traits, one per field of the table, synced with the browser. No echo: the kernel
+# answers every edit with the values it accepted (in the update batch), which is the echo.
 _EditableTraits = type(
     "_EditableTraits", (anywidget.AnyWidget,),
-    {e.name: traitlets.Any(e.panel_default, help=e.doc).tag(sync=True) for e in EDITABLE},
+    {e.name: traitlets.Any(e.panel_default, help=e.doc).tag(sync=True, echo_update=False)
+     for e in EDITABLE},
 )
 
 
@@ -53,14 +56,21 @@ class ControlPanel(_EditableTraits):
     # Flow control: the browser numbers its edits and sends the next one only once the kernel
     # has answered the previous one; edits made meanwhile are merged, latest value winning.
     # So a burst of edits never queues up in the kernel, and the last picture is the last edit.
-    edit_seq = traitlets.Int(0).tag(sync=True)
+    edit_seq = traitlets.Int(0).tag(sync=True, echo_update=False)
     """int: number of the last edit the browser sent."""
     ack = traitlets.Int(0).tag(sync=True)
     """int: number of the last edit the kernel has fully handled (results already sent)."""
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.batch = Batcher(self)
+        """Batcher: sends the changes of the panel and of every adopted view as one message."""
+        self.batch.adopt(self)
+
     def set_state(self, sync_data):
         # Observers run synchronously inside set_state, so once it returns the edit has been
-        # applied (or refused) and every resulting message has been sent.
-        super().set_state(sync_data)
-        if "edit_seq" in sync_data:
-            self.ack = self.edit_seq
+        # applied (or refused); everything it changed, the ack last, leaves as one message.
+        with self.batch.collect():
+            super().set_state(sync_data)
+            if "edit_seq" in sync_data:
+                self.ack = self.edit_seq

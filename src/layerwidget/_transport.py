@@ -1,0 +1,112 @@
+"""One message per update: the state changes of an explorer's widgets, sent together.
+
+An update touches a dozen widgets (pictures, titles, scales, layouts, the panel's status), and
+ipywidgets sends one comm message per widget. Jupyter Server writes each message to the kernel
+websocket as it comes, without TCP_NODELAY, so after the first small write the rest wait for the
+browser's delayed acknowledgement: ~40 ms for every update (benchmarks/README.md). Here the
+widgets an explorer owns route their ``update`` messages into a batch while an update runs; the
+batch leaves as a single custom message of the panel, whose front end (``js/batch.js``) hands each
+part to its widget model exactly as if it had arrived on that widget's own comm. The models'
+state is the same as with separate messages, so saving widget state, re-rendering and every
+other view of them behave as usual.
+
+Widgets not owned by the explorer, comm opens and closes, and any message sent outside an
+update are not touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Iterator
+
+import ipywidgets as widgets
+
+from ._widgets import walk
+
+__all__ = ["Batcher"]
+
+
+class Batcher:
+    """Collects the update messages of adopted widgets and sends them as one message.
+
+    Parameters
+    ----------
+    carrier : anywidget.AnyWidget
+        The widget whose comm carries the batch (the panel); its front end applies it.
+    """
+
+    def __init__(self, carrier: widgets.Widget):
+        self._carrier = carrier
+        self._depth = 0
+        self._parts: list[tuple[str, dict, list]] = []
+        self._adopted: set[int] = set()
+        self.sent = 0
+        """int: how many batch messages were sent (for tests and benchmarks)."""
+
+    def adopt(self, *roots: widgets.Widget) -> None:
+        """Route the updates of ``roots`` and every widget they hold through this batcher."""
+        for w in walk(*roots):
+            if id(w) in self._adopted:
+                continue
+            self._adopted.add(id(w))
+            # An instance attribute shadows Widget._send for this widget only.
+            w._send = functools.partial(self._route, w)
+
+    def release(self, *roots: widgets.Widget) -> None:
+        """Stop routing ``roots`` (before they are closed or handed elsewhere)."""
+        for w in walk(*roots):
+            if id(w) in self._adopted:
+                self._adopted.discard(id(w))
+                w.__dict__.pop("_send", None)
+
+    @contextlib.contextmanager
+    def collect(self) -> Iterator[None]:
+        """Everything adopted widgets send inside this block leaves as one message at its end.
+
+        Blocks nest; the outermost one sends.
+        """
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+            if self._depth == 0:
+                self._flush()
+
+    def _route(self, widget: widgets.Widget, msg: dict, buffers=None) -> None:
+        if self._depth and msg.get("method") in ("update", "echo_update") and widget.comm:
+            self._add(widget.model_id, msg, list(buffers or []))
+        else:
+            widgets.Widget._send(widget, msg, buffers=buffers)
+
+    def _add(self, model_id: str, msg: dict, buffers: list) -> None:
+        """Append a part; merged into the previous one when it updates other keys of the same
+        widget (order between widgets is kept: a picture lands before the mark switches to it).
+        """
+        if self._parts:
+            last_id, last, last_buffers = self._parts[-1]
+            keys = set(msg["state"]) | {p[0] for p in msg.get("buffer_paths", [])}
+            last_keys = set(last["state"]) | {p[0] for p in last.get("buffer_paths", [])}
+            if last_id == model_id and last["method"] == msg["method"] and not keys & last_keys:
+                merged = {"method": msg["method"], "state": {**last["state"], **msg["state"]},
+                          "buffer_paths": [*last.get("buffer_paths", []),
+                                           *msg.get("buffer_paths", [])]}
+                self._parts[-1] = (model_id, merged, last_buffers + buffers)
+                return
+        self._parts.append((model_id, msg, buffers))
+
+    def _flush(self) -> None:
+        parts, self._parts = self._parts, []
+        if not parts:
+            return
+        if self._carrier.comm is None:  # closed meanwhile: nobody to tell
+            return
+        updates, buffers = [], []
+        for model_id, msg, part_buffers in parts:
+            updates.append({"id": model_id, "method": msg["method"], "state": msg["state"],
+                            "buffer_paths": msg.get("buffer_paths", []),
+                            "buffers": len(part_buffers)})
+            buffers.extend(part_buffers)
+        self._carrier.send({"kind": "layerwidget-batch", "updates": updates}, buffers=buffers)
+        self.sent += 1

@@ -1,0 +1,95 @@
+"""One message per update: every widget change an edit causes leaves in a single batch.
+
+Messages are recorded where ipywidgets hands them to the comm (``Widget._send``), so these
+tests see exactly what would cross the websocket.
+"""
+
+import ipywidgets
+import numpy as np
+import pytest
+
+from layerwidget import LayerExplorer
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    log = []
+    original = ipywidgets.Widget._send
+
+    def record(self, msg, buffers=None):
+        log.append((self, msg, list(buffers or [])))
+        return original(self, msg, buffers=buffers)
+
+    monkeypatch.setattr(ipywidgets.Widget, "_send", record)
+    return log
+
+
+@pytest.fixture
+def ex():
+    explorer = LayerExplorer()
+    yield explorer
+    explorer.close()
+
+
+def batches(log):
+    return [(w, m, b) for w, m, b in log
+            if m.get("method") == "custom" and m["content"].get("kind") == "layerwidget-batch"]
+
+
+def test_a_panel_edit_sends_exactly_one_message(ex, sent):
+    ex.panel.set_state({"seed": 1, "edit_seq": 1})
+    assert len(sent) == 1, [m.get("method") for _, m, _ in sent]
+    (widget, msg, buffers), = batches(sent)
+    assert widget is ex.panel
+    updates = msg["content"]["updates"]
+    # New pictures for the three layer stages (the input did not change), their titles, and
+    # the panel's status, with the acknowledgement in the very last part.
+    assert sum(["value"] in u["buffer_paths"] for u in updates) == 3
+    assert len(buffers) == sum(u["buffers"] for u in updates) == 3
+    assert updates[-1]["id"] == ex.panel.model_id and updates[-1]["state"].get("ack") == 1
+    assert all(u["method"] == "update" for u in updates)
+
+
+def test_a_python_edit_sends_one_message_and_a_shape_edit_too(ex, sent):
+    ex.seed = 2
+    assert len(sent) == len(batches(sent)) == 1
+    sent.clear()
+    ex.layers = [{**ex.layers[0], "filters": 64, "kernel_size": 5}, *ex.layers[1:]]
+    assert len(sent) == len(batches(sent)) == 1
+
+
+def test_the_batch_holds_the_same_state_the_widgets_hold(ex, sent):
+    ex.panel.set_state({"layers": [{**ex.layers[0], "filters": 5}, *ex.layers[1:]],
+                        "edit_seq": 1})
+    (_, msg, buffers), = batches(sent)
+    offset = 0
+    by_id = {}
+    for part in msg["content"]["updates"]:
+        by_id.setdefault(part["id"], {}).update(part["state"])
+        for path in part["buffer_paths"]:
+            by_id[part["id"]][path[0]] = bytes(buffers[offset])
+            offset += 1
+    image = ex.figures[1].marks[0].image
+    assert by_id[image.model_id]["value"] == bytes(image.value)
+    assert by_id[ex.figures[1].model_id]["title"] == ex.figures[1].title
+    assert by_id[ex.panel.model_id]["stages"] == ex.panel.stages
+
+
+def test_a_refused_edit_sends_one_message_with_the_error(ex, sent):
+    before = [v.copy() for v in ex.outputs]
+    ex.panel.set_state({"seed": -1, "edit_seq": 1})
+    (_, msg, _), = batches(sent)
+    assert len(sent) == 1
+    (part,) = msg["content"]["updates"]
+    assert "seed=-1" in part["state"]["error"]["message"] and part["state"]["ack"] == 1
+    for old, new in zip(before, ex.outputs, strict=True):
+        np.testing.assert_array_equal(old, new)
+
+
+def test_widgets_outside_the_explorer_and_edits_outside_updates_send_as_usual(ex, sent):
+    other = ipywidgets.IntSlider()
+    other.value = 3
+    ex.figures[1].title = "set by hand"
+    assert [w for w, _, _ in sent] == [other, ex.figures[1]]
+    assert not batches(sent)
+    other.close()
