@@ -15,9 +15,10 @@ export function h(tag, props = {}, children = []) {
 }
 
 // A labelled control in a row, as both the panel and the page lay out a layer's fields.
-export function fieldRow(labelText, control) {
+// `forId` names the element the label describes (default: the control itself).
+export function fieldRow(labelText, control, forId = control.id) {
   const label = h("label", { text: labelText });
-  if (control.id) label.htmlFor = control.id;
+  if (forId) label.htmlFor = forId;
   return h("div", { class: "lw-field" }, [label, control]);
 }
 

@@ -8,6 +8,7 @@ import pytest
 from layerwidget import LayerExplorer, LayerSpecError, sample_digits
 from layerwidget._tf import tf
 from layerwidget.errors import ImageError
+from layerwidget.sizing import explorer_scale, stage_size
 
 STACKS = {
     "default": None,
@@ -237,13 +238,13 @@ def test_python_edits_are_mirrored_to_the_panel(ex):
 
 def test_wide_stages_page_through_channels_64_at_a_time(ex):
     ex.layers = [{"type": "Conv2D", "filters": 100, "padding": "same"}]
-    assert ex.panel.channel_pages == ["1–64", "65–100"]
+    assert ex.panel.channel_pages == ["0–63", "64–99"]
     np.testing.assert_array_equal(ex.displayed(1), ex.outputs[0][0, :, :, :64])
     ex.panel.set_state({"channel_page": 1})
     np.testing.assert_array_equal(ex.displayed(1), ex.outputs[0][0, :, :, 64:])
-    assert "channels 65–100 of 100" in ex.figures[1].title
+    assert "channels 64–99 of 100" in ex.figures[1].title
     ex.layers = [{"type": "Conv2D", "filters": 3}]
-    assert ex.channel_page == 0 and ex.panel.channel_pages == ["1–3"]
+    assert ex.channel_page == 0 and ex.panel.channel_pages == ["0–2"]
 
 
 def test_each_stage_shows_a_labelled_block_of_its_own_channels(ex):
@@ -277,7 +278,10 @@ def test_each_stage_sends_one_small_png_painted_from_the_exact_values(ex):
     png = bytes(image.value)
     assert png_text(png)["layerwidget-values-sha256"] == values_digest(ex.outputs[0][0])
     pixels = read_png(png)
-    assert pixels.shape == (4 * 29 - 1, 8 * 29 - 1, 4)  # 4 rows × 8 tiles of 28, 1 px gutters
+    # 32 tiles of 28×28 in the columns the stage's size plan allows, with 1-px gutters.
+    size = stage_size(28, 28, 32, explorer_scale(28, 28))
+    assert size.rows * size.cols >= 32
+    assert pixels.shape == (size.rows * 29 - 1, size.cols * 29 - 1, 4)
     assert len(png) < 60_000  # versus 100 kB of float32 for the same 32 channels
 
 

@@ -392,7 +392,7 @@ def test_wide_and_large_stages_are_drawn_like_the_widget(tmp_path):
     data = page_data(html)
     conv = data["combos"][0]["stages"][1]
     assert conv["shape"] == [1, 100, 100, 100]
-    assert "channels 1–64 of 100" in conv["caption"]
+    assert "channels 0–63 of 100" in conv["caption"]
     assert conv["step"] == 2 and "every 2nd pixel drawn" in conv["caption"]
     assert stage_png(data, conv).shape[:2] == gutter_size((100, 100, 100)) == (407, 407)
     assert MNIST_ATTRIBUTION not in html and "made with layerwidget" in html

@@ -42,10 +42,11 @@ def test_a_panel_edit_sends_exactly_one_message(ex, sent):
     (widget, msg, buffers), = batches(sent)
     assert widget is ex.panel
     updates = msg["content"]["updates"]
-    # New pictures for the three layer stages (the input did not change), their titles, and
-    # the panel's status, with the acknowledgement in the very last part.
+    # New pictures for the three layer stages (the input did not change), their legends' new
+    # ranges, and the panel's status, with the acknowledgement in the very last part.
     assert sum(["value"] in u["buffer_paths"] for u in updates) == 3
-    assert len(buffers) == sum(u["buffers"] for u in updates) == 3
+    assert sum(["tick_values", "value"] in u["buffer_paths"] for u in updates) == 3
+    assert len(buffers) == sum(u["buffers"] for u in updates) == 6
     assert updates[-1]["id"] == ex.panel.model_id and updates[-1]["state"].get("ack") == 1
     assert all(u["method"] == "update" for u in updates)
 

@@ -14,6 +14,7 @@ __all__ = [
     "picture_notes",
     "shape_text",
     "stage_caption",
+    "stage_heading",
     "stage_name",
     "stage_title",
 ]
@@ -50,14 +51,24 @@ def ordinal(n: int) -> str:
 
 
 def picture_notes(channels: tuple[int, int], total_channels: int, step: int) -> list[str]:
-    """What a reader must know about a picture: which channels it shows, pixel stepping."""
+    """What a reader must know about a picture: which channels it shows (array indices, from
+    0 as in ``outputs[i][..., c]``), pixel stepping."""
     notes = []
     first, end = channels
     if end - first < total_channels:
-        notes.append(f"channels {first + 1}–{end} of {total_channels}")
+        notes.append(f"channels {first}–{end - 1} of {total_channels}")
     if step > 1:
         notes.append(f"every {ordinal(step)} pixel drawn")
     return notes
+
+
+def stage_heading(index: int, layer_name: str, shape, *, label=None) -> str:
+    """The start of a stage figure's title: name, Keras shape, the input's label.
+
+    Min and max are on the figure's colour legend, so the title stays short enough to show whole.
+    """
+    extra = f" · label {label}" if index == 0 and label is not None else ""
+    return f"{stage_name(index, layer_name)} {shape_text(shape)}{extra}"
 
 
 def stage_caption(index: int, layer_name: str, shape, lo: float, hi: float, *, label=None,

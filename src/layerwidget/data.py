@@ -126,6 +126,16 @@ class ImageSet:
         """(H, W, C) of every image."""
         return tuple(int(v) for v in self.pixels.shape[1:])
 
+    @functools.cached_property
+    def value_range(self) -> tuple[float, float]:
+        """(min, max) over every pixel of every image."""
+        return float(self.pixels.min()), float(self.pixels.max())
+
+    @property
+    def colour(self) -> bool:
+        """Whether the images have 3 (RGB) or 4 (RGBA) channels."""
+        return self.pixels.shape[-1] in (3, 4)
+
     def label(self, index: int):
         """Label of one image as a plain Python value, or None without labels."""
         if self.labels is None:

@@ -18,26 +18,28 @@ import ipywidgets as widgets
 import numpy as np
 import traitlets
 
-from . import options
+from . import _lifecycle, options
 from ._widgets import close_tree
-from .captions import number, shape_text, stage_caption, stage_name
+from .captions import number, shape_text, stage_name
 from .codegen import to_code
 from .data import as_image_set
 from .errors import LayerSpecError, LayerWidgetError, did_you_mean
 from .export import export_html
-from .heatmaps import StageView
 from .layers import DEFAULT_STACK, normalize_stack, schema
 from .options import EDITABLE
 from .panel import ControlPanel
 from .pipeline import Pipeline, Run
 from .shapes import stack_shapes
+from .views.grid import StageGrid
+from .views.snapshot import Snapshot, snapshot_html
 
 __all__ = ["LayerExplorer"]
 
 log = logging.getLogger(__name__)
 
 _NAMES = tuple(e.name for e in EDITABLE)
-_ARGUMENTS = ("images", "labels", "layers", "seed", "pixel_scale", "image_index")
+_ARGUMENTS = ("images", "labels", "layers", "seed", "pixel_scale", "image_index",
+              "input_channels")
 
 
 def _kernel_loop():
@@ -97,6 +99,8 @@ class LayerExplorer(_EditableTraits):
         'raw' feeds pixels as stored, 'unit' divides 8-bit pixels by 255.
     image_index : int, default 0
         Which image to feed.
+    input_channels : bool, default False
+        Show a colour input's channels in grey beside its colour picture.
 
     Examples
     --------
@@ -110,7 +114,7 @@ class LayerExplorer(_EditableTraits):
                               help="str: '' when fine, else why the last panel edit was refused.")
 
     def __init__(self, images=None, labels=None, layers=None, seed=0, *, pixel_scale="raw",
-                 image_index=0, **kwargs):
+                 image_index=0, input_channels=False, **kwargs):
         if kwargs:
             bad = next(iter(kwargs))
             raise TypeError(f"LayerExplorer() got an unknown argument {bad!r}; it takes "
@@ -125,17 +129,25 @@ class LayerExplorer(_EditableTraits):
             self.image_index = image_index
             self.seed = seed
             self.pixel_scale = pixel_scale
+            self.input_channels = input_channels
             self.layers = [dict(s) for s in DEFAULT_STACK] if layers is None else layers
-        self.panel = ControlPanel(schema=schema(), n_images=len(self._images))
-        self._views: list[StageView] = []
-        self._grid = widgets.Box(layout=widgets.Layout(
-            display="flex", flex_flow="row wrap", align_items="flex-start"))
-        self.widget = widgets.HBox([self.panel, self._grid],
+        images = self._images
+        self.panel = ControlPanel(
+            schema=schema(), n_images=len(images),
+            option_schema=options.option_schema(len(images), images.eight_bit,
+                                                images.value_range, images.colour))
+        self._stages = StageGrid(self.panel.batch)
+        self.widget = widgets.HBox([self.panel, self._stages.box],
                                    layout=widgets.Layout(align_items="flex-start"))
         self.widget.add_class("layerwidget")
         self.panel.batch.adopt(self.widget)
         self.panel.observe(self._from_panel, names=list(_NAMES))
         self.observe(self._on_change, names=list(_NAMES))
+        self._snapshot = Snapshot(lambda: snapshot_html(
+            self._stages.views, self._run.stats if self._run else [], self.label))
+        self._closed = False
+        self.cell_id = _lifecycle.register(self)
+        """str | None: the notebook cell that made this explorer (its re-run releases it)."""
         loop = _kernel_loop()
         if loop is None or "layerwidget._tf" in sys.modules:
             self._update()
@@ -173,9 +185,11 @@ class LayerExplorer(_EditableTraits):
         if name == "seed":
             return options.check_seed(value)
         if name == "pixel_scale":
-            return options.check_pixel_scale(value)
+            return options.check_pixel_scale(value, self._images.eight_bit)
         if name == "channel_page":
             return options.check_channel_page(value, self._widest())
+        if name == "input_channels":
+            return options.check_flag(name, value)
         raise AssertionError(f"no check for {name}")  # pragma: no cover - table and checks agree
 
     def _widest(self, run: Run | None = None) -> int:
@@ -218,7 +232,7 @@ class LayerExplorer(_EditableTraits):
     def figures(self) -> list:
         """list of bqplot.Figure: the input first, then one per layer."""
         self._results()
-        return [v.figure for v in self._views]
+        return [v.figure for v in self._stages.views]
 
     @property
     def code(self) -> str:
@@ -233,13 +247,13 @@ class LayerExplorer(_EditableTraits):
         ``draw_steps[i]``-th pixel for a stage too large to send whole; ``outputs`` stay exact).
         """
         self._results()
-        return self._views[i].displayed()
+        return self._stages.views[i].displayed()
 
     @property
     def draw_steps(self) -> list[int]:
         """list of int: per stage, 1 when every pixel is drawn, n when every n-th is."""
         self._results()
-        return [v.step for v in self._views]
+        return [v.step for v in self._stages.views]
 
     # ---- updating ----
 
@@ -326,27 +340,12 @@ class LayerExplorer(_EditableTraits):
             label=None if self.label is None else str(self.label), code=self.code,
             elapsed_ms=round(elapsed, 1), update_id=self.panel.update_id + 1,
         )
+        self._snapshot.schedule(_kernel_loop())
 
     def _draw(self, run: Run) -> None:
-        arrays = [run.input, *run.outputs]
-        while len(self._views) < len(arrays):
-            view = StageView()
-            self.panel.batch.adopt(*view.widgets)
-            self._views.append(view)
-        for view in self._views[len(arrays):]:
-            self.panel.batch.release(*view.widgets)
-            view.close()
-        del self._views[len(arrays):]
-        for i, (view, array, stats) in enumerate(zip(self._views, arrays, run.stats,
-                                                     strict=True)):
-            title = stage_caption(i, stats.name, stats.shape, stats.min, stats.max,
-                                  label=self.label)
-            channels = options.page_channels(self.channel_page if i else 0, array.shape[-1])
-            view.show(array[0], title, channels=channels,
-                      diverging=False if i == 0 else None)
-        figures = tuple(v.figure for v in self._views)
-        if self._grid.children != figures:
-            self._grid.children = figures
+        self._stages.draw([run.input, *run.outputs], [s.name for s in run.stats],
+                          page=self.channel_page, label=self.label,
+                          input_channels=self.input_channels)
 
     def to_html(self, path, vary=None, **kwargs):
         """Write this view as one self-contained HTML page (see :func:`layerwidget.export_html`)."""
@@ -356,19 +355,35 @@ class LayerExplorer(_EditableTraits):
 
     # ---- display and lifetime ----
 
+    def _ipython_display_(self):
+        """Show the widget, then its last view as HTML for readers without a kernel."""
+        from IPython.display import display
+
+        if self._closed:
+            display({"text/plain": repr(self)}, raw=True)
+            return
+        display(self.widget)
+        self._snapshot.display()
+
     def _repr_mimebundle_(self, **kwargs):
+        if self._closed:
+            return {"text/plain": repr(self)}
         return self.widget._repr_mimebundle_(**kwargs)
 
     def close(self) -> None:
         """Close every widget and release the Keras layers and results; the explorer is done."""
+        if self._closed:
+            return
+        self._closed = True
+        self._snapshot.cancel()
         self.panel.unobserve(self._from_panel, names=list(_NAMES))
-        for view in self._views:
-            view.close()
-        close_tree(self.widget, self.panel, self._grid)
-        self._views.clear()
+        self._stages.close()
+        close_tree(self.widget, self.panel)
         self._pipeline.clear()
         self._run = None  # the results hold the Keras layers
 
     def __repr__(self) -> str:
         stack = " → ".join(s["type"] for s in self.layers)
-        return f"<LayerExplorer {stack} on image {self.image_index} of {len(self._images)}>"
+        closed = " (closed: run the cell that made it to get a new one)" if self._closed else ""
+        return (f"<LayerExplorer {stack} on image {self.image_index} of {len(self._images)}"
+                f"{closed}>")

@@ -62,6 +62,17 @@ class Field:
     optional: bool = False  # None is allowed and means "Keras's default behaviour"
     none_means: str = ""
     doc: str = ""
+    # Range and step of the panel's slider when the allowed range is unbounded or too wide to
+    # drag through (the number box still takes any allowed value).
+    slider_range: tuple[float, float, float] | None = None
+
+    def slider(self) -> list[float] | None:
+        """[min, max, step] of the panel's slider for a number field, None for choices."""
+        if self.kind == "choice":
+            return None
+        if self.slider_range is not None:
+            return list(self.slider_range)
+        return [self.minimum, self.maximum, 1 if self.kind == "int" else 0.01]
 
     def allowed(self) -> str:
         """Human description of the allowed values."""
@@ -105,7 +116,7 @@ _PADDING = Field("padding", "choice", "valid", choices=PADDINGS,
                  doc="'valid' (no padding, the map shrinks) or 'same' (zero padding)")
 _POOL_FIELDS = (
     Field("pool_size", "int", 2, 1, 8, doc="side of the pooling window"),
-    Field("strides", "int", None, 1, 8, optional=True, none_means="same as pool_size",
+    Field("strides", "int", None, 1, 8, optional=True, none_means="= pool_size",
           doc="step of the window"),
     _PADDING,
 )
@@ -144,10 +155,12 @@ LAYER_TYPES: dict[str, LayerType] = {
             "ReLU",
             (
                 Field("max_value", "float", None, 0.0, None, optional=True,
-                      none_means="no upper limit", doc="largest output value"),
-                Field("negative_slope", "float", 0.0, 0.0, None,
+                      slider_range=(0.0, 500.0, 1.0),
+                      none_means="no limit", doc="largest output value (empty: no limit)"),
+                Field("negative_slope", "float", 0.0, 0.0, None, slider_range=(0.0, 1.0, 0.01),
                       doc="slope below the threshold (0 = plain ReLU)"),
-                Field("threshold", "float", 0.0, -1e9, 1e9,
+                # Keras refuses a negative threshold (ValueError when the layer is made).
+                Field("threshold", "float", 0.0, 0.0, 1e9, slider_range=(0.0, 100.0, 1.0),
                       doc="values below it are set to zero (or scaled by negative_slope)"),
             ),
             doc="rectified linear unit: negatives become 0",
@@ -312,7 +325,7 @@ def schema() -> dict:
             "fields": [
                 {"name": f.name, "kind": f.kind, "default": f.default, "min": f.minimum,
                  "max": f.maximum, "choices": list(f.choices), "optional": f.optional,
-                 "none_means": f.none_means, "doc": f.doc}
+                 "none_means": f.none_means, "doc": f.doc, "slider": f.slider()}
                 for f in t.fields
             ],
         }

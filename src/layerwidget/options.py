@@ -24,9 +24,11 @@ __all__ = [
     "channel_page_count",
     "channel_page_labels",
     "check_channel_page",
+    "check_flag",
     "check_image_index",
     "check_pixel_scale",
     "check_seed",
+    "option_schema",
     "page_channels",
 ]
 
@@ -58,6 +60,8 @@ EDITABLE: tuple[Editable, ...] = (
              "default 'raw'."),
     Editable("channel_page", 0, 0,
              f"int: which block of {SHOWN_CHANNELS} channels each stage shows; default 0."),
+    Editable("input_channels", False, False,
+             "bool: show a colour input's channels in grey beside its picture; default False."),
 )
 """Every editable field, in the order the panel shows them."""
 
@@ -84,11 +88,46 @@ def check_seed(value: Any) -> int:
     return _whole_number("seed", value, 0, MAX_SEED, f"use a whole number from 0 to {MAX_SEED}.")
 
 
-def check_pixel_scale(value: Any) -> str:
-    """'raw' or 'unit', or OptionError saying what each means."""
+def check_pixel_scale(value: Any, eight_bit: bool = True) -> str:
+    """'raw' or 'unit' ('raw' only for float images), or OptionError saying what each means."""
     if value not in PIXEL_SCALES:
         raise OptionError(f"pixel_scale={value!r} is not allowed; use 'raw' (pixels as stored) "
                           "or 'unit' (8-bit pixels divided by 255 to 0–1).", field="pixel_scale")
+    if value == "unit" and not eight_bit:
+        raise OptionError("pixel_scale='unit' divides 8-bit pixels by 255, but these images are "
+                          "floats and are fed as they are; use 'raw', or pass uint8 images.",
+                          field="pixel_scale")
+    return value
+
+
+SEED_SLIDER = (0, 999, 1)
+"""Range of the panel's seed slider (the number box takes any seed up to MAX_SEED)."""
+
+
+def option_schema(n_images: int, eight_bit: bool, pixel_range: tuple[float, float],
+                  colour: bool) -> dict:
+    """How the panel shows each option for the images an explorer holds.
+
+    The pixel scale offers only what it does for these images: 8-bit pixels fed as stored
+    (0–255) or divided by 255; float pixels are fed as they are, with their range said.
+    """
+    lo, hi = pixel_range
+    if eight_bit:
+        scales = [["raw", "raw 0–255, as stored"], ["unit", "unit 0–1, ÷ 255"]]
+    else:
+        scales = [["raw", f"as given, {lo:.2f} to {hi:.2f}"]]
+    return {
+        "image_index": {"slider": [0, max(n_images - 1, 0), 1], "max": n_images - 1},
+        "seed": {"slider": list(SEED_SLIDER), "max": MAX_SEED},
+        "pixel_scale": {"choices": scales},
+        "input_channels": {"shown": colour},
+    }
+
+
+def check_flag(name: str, value: Any) -> bool:
+    """True or False, or OptionError (1 and 0 are not accepted: a switch is on or off)."""
+    if not isinstance(value, bool):
+        raise OptionError(f"{name}={value!r} is not allowed; use True or False.", field=name)
     return value
 
 
@@ -117,6 +156,6 @@ def page_channels(page: int, channels: int) -> tuple[int, int]:
 
 
 def channel_page_labels(widest: int) -> list[str]:
-    """Labels of the channel pages of the widest stage: '1–64', '65–100'."""
-    return [f"{first + 1}–{end}" for first, end in
+    """Labels of the channel pages of the widest stage, as array indices: '0–63', '64–99'."""
+    return [f"{first}–{end - 1}" for first, end in
             (page_channels(p, widest) for p in range(channel_page_count(widest)))]

@@ -36,6 +36,8 @@ class ControlPanel(_EditableTraits):
     """dict: layer types and their fields, to build the controls from."""
     n_images = traitlets.Int(0).tag(sync=True)
     """int: number of images available."""
+    option_schema = traitlets.Dict().tag(sync=True)
+    """dict: how to show each option for the images held (slider ranges, pixel scale choices)."""
     label = traitlets.Any(None).tag(sync=True)
     """str | None: label of the current image, as text."""
     channel_pages = traitlets.List(["1–1"]).tag(sync=True)

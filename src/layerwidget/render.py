@@ -21,14 +21,18 @@ from .png import encode_png
 
 __all__ = [
     "DIGEST_KEY",
+    "GREYS",
     "MAX_COLUMNS",
     "MAX_DRAWN_VALUES",
+    "RDBU",
     "Layout",
     "Picture",
+    "colour_bytes",
     "colour_index",
     "draw_step",
     "mosaic_layout",
     "paint",
+    "paint_colour",
     "palette",
     "tile",
     "values_digest",
@@ -45,9 +49,9 @@ arrays in ``outputs`` stay exact. A screen shows no more than this anyway."""
 # License 2.0; the 9-class Greys and 11-class RdBu values, as d3 and bqplot also ship them):
 # 'Greys' runs white (low) to black (high); 'RdBu' runs red (negative) through white (0) to
 # blue (positive).
-_GREYS = ["#ffffff", "#f0f0f0", "#d9d9d9", "#bdbdbd", "#969696", "#737373", "#525252",
+GREYS = ["#ffffff", "#f0f0f0", "#d9d9d9", "#bdbdbd", "#969696", "#737373", "#525252",
           "#252525", "#000000"]
-_RDBU = ["#67001f", "#b2182b", "#d6604d", "#f4a582", "#fddbc7", "#f7f7f7", "#d1e5f0",
+RDBU = ["#67001f", "#b2182b", "#d6604d", "#f4a582", "#fddbc7", "#f7f7f7", "#d1e5f0",
          "#92c5de", "#4393c3", "#2166ac", "#053061"]
 
 
@@ -64,7 +68,7 @@ def _lut(anchors: list[str]) -> np.ndarray:
     return np.stack([np.interp(steps, t, rgb[:, k]) for k in range(3)], 1).round().astype(np.uint8)
 
 
-LUTS = {"Greys": _lut(_GREYS), "RdBu": _lut(_RDBU)}
+LUTS = {"Greys": _lut(GREYS), "RdBu": _lut(RDBU)}
 
 
 def palette(scheme: str) -> np.ndarray:
@@ -91,8 +95,9 @@ class Layout:
         return self.rows * (self.h + 1) - 1, self.cols * (self.w + 1) - 1
 
 
-def mosaic_layout(h: int, w: int, c: int) -> Layout:
-    cols = min(c, MAX_COLUMNS)
+def mosaic_layout(h: int, w: int, c: int, cols: int | None = None) -> Layout:
+    """Tiles of ``c`` channels in ``cols`` columns (default: at most MAX_COLUMNS)."""
+    cols = max(1, min(c, MAX_COLUMNS if cols is None else cols))
     return Layout(h, w, c, cols, math.ceil(c / cols))
 
 
@@ -162,13 +167,13 @@ def values_digest(values: np.ndarray) -> str:
 
 
 def paint(maps: np.ndarray, *, channels: tuple[int, int] | None = None,
-          diverging: bool | None = None) -> Picture:
+          diverging: bool | None = None, cols: int | None = None) -> Picture:
     """Paint channels ``channels = (first, end)`` of (h, w, C) ``maps`` into one mosaic.
 
-    Default: the first SHOWN_CHANNELS channels. The colour domain is the min/max of every pixel
-    of the shown channels; ``diverging`` (default: values of both signs) picks the red–blue
-    scale centred on 0. Gutters between tiles and empty tiles are transparent, so the page's
-    background shows through.
+    Default: the first SHOWN_CHANNELS channels, in at most MAX_COLUMNS columns (``cols``). The
+    colour domain is the min/max of every pixel of the shown channels; ``diverging`` (default:
+    values of both signs) picks the red–blue scale centred on 0. Gutters between tiles and
+    empty tiles are transparent, so the page's background shows through.
     """
     h, w, total = maps.shape
     first, end = channels if channels is not None else (0, min(total, SHOWN_CHANNELS))
@@ -178,9 +183,48 @@ def paint(maps: np.ndarray, *, channels: tuple[int, int] | None = None,
         diverging = lo < 0 < hi
     step = draw_step(h, w, shown.shape[-1])
     values = np.ascontiguousarray(shown[::step, ::step], dtype=np.float32)
-    layout = mosaic_layout(values.shape[0], values.shape[1], values.shape[2])
+    layout = mosaic_layout(values.shape[0], values.shape[1], values.shape[2], cols)
     index = tile(colour_index(values, lo, hi, diverging), layout, fill=TRANSPARENT)
     png = encode_png(index, palette=palette("RdBu" if diverging else "Greys"),
                      text={DIGEST_KEY: values_digest(values)})
     return Picture(png, values, layout, step, (first, first + values.shape[2]), lo, hi,
                    diverging)
+
+
+def colour_bytes(pixels: np.ndarray) -> np.ndarray:
+    """(h, w, 3 or 4) pixel values as uint8 colours: 0–255 values as they are, 0–1 values
+    times 255, any other range stretched from its min to its max."""
+    lo, hi = float(pixels.min()), float(pixels.max())
+    if lo >= 0 and hi <= 1:
+        scaled = pixels * 255.0
+    elif lo >= 0 and hi <= 255:
+        scaled = pixels
+    else:
+        scaled = (pixels - lo) * (255.0 / (hi - lo if hi > lo else 1.0))
+    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+
+
+def paint_colour(maps: np.ndarray, *, with_channels: bool = False) -> Picture:
+    """Paint a colour image (h, w, 3 or 4) as a colour picture, optionally followed by its
+    channels as grey tiles (R, G, B[, A]), in one RGBA PNG with transparent gutters."""
+    h, w, c = maps.shape
+    step = draw_step(h, w, c * (2 if with_channels else 1))
+    values = np.ascontiguousarray(maps[::step, ::step], dtype=np.float32)
+    lo, hi = float(values.min()), float(values.max())
+    colour = colour_bytes(values)
+    rgba = np.full((*colour.shape[:2], 4), 255, np.uint8)
+    rgba[..., :3] = colour[..., :3]
+    if c == 4:
+        rgba[..., 3] = colour[..., 3]
+    tiles = [rgba]
+    if with_channels:
+        greys = LUTS["Greys"][colour_index(values, lo, hi, diverging=False)]  # (h, w, c, 3)
+        for k in range(c):
+            tile_rgba = np.full((*colour.shape[:2], 4), 255, np.uint8)
+            tile_rgba[..., :3] = greys[:, :, k]
+            tiles.append(tile_rgba)
+    stacked = np.stack(tiles, axis=2)  # (h, w, tiles, 4)
+    layout = mosaic_layout(values.shape[0], values.shape[1], len(tiles), len(tiles))
+    mosaic = tile(stacked, layout, fill=0)
+    png = encode_png(mosaic, text={DIGEST_KEY: values_digest(values)})
+    return Picture(png, values, layout, step, (0, c), lo, hi, False)

@@ -1,0 +1,72 @@
+"""The grid of stage figures: one scale for the whole explorer, one figure per stage."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import ipywidgets as widgets
+import numpy as np
+
+from .. import options
+from .._transport import Batcher
+from ..captions import stage_heading
+from ..sizing import explorer_scale, stage_size
+from .stages import StageView
+
+__all__ = ["StageGrid"]
+
+
+class StageGrid:
+    """The stage figures of an explorer, in a wrapping row, created and closed as stages come
+    and go, all drawn to the scale of the input.
+
+    Parameters
+    ----------
+    batch : Batcher
+        Every figure's updates go out through it, in the explorer's one message per update.
+    on_pick : callable(stage, channel, row, col), optional
+        Called when the reader clicks a map pixel.
+    """
+
+    def __init__(self, batch: Batcher, on_pick: Callable[[int, int, int, int], None] | None = None):
+        self._batch = batch
+        self._on_pick = on_pick
+        self.views: list[StageView] = []
+        self.box = widgets.Box(layout=widgets.Layout(
+            display="flex", flex_flow="row wrap", align_items="flex-start"))
+        self.box.add_class("layerwidget-stages")
+        batch.adopt(self.box)
+
+    def draw(self, arrays: list[np.ndarray], names: list[str], *, page: int, label=None,
+             input_channels: bool = False) -> None:
+        """Draw ``arrays`` (the input first, each (1, H, W, C)) named ``names`` (layer types)."""
+        while len(self.views) < len(arrays):
+            view = StageView(len(self.views), self._on_pick)
+            self._batch.adopt(*view.widgets)
+            self.views.append(view)
+        for view in self.views[len(arrays):]:
+            self._batch.release(*view.widgets)
+            view.close()
+        del self.views[len(arrays):]
+        scale = explorer_scale(*arrays[0].shape[1:3])
+        for i, (view, array, name) in enumerate(zip(self.views, arrays, names, strict=True)):
+            _, h, w, c = array.shape
+            colour = i == 0 and c in (3, 4)
+            channels = options.page_channels(page if i else 0, c)
+            tiles = (c + 1 if input_channels else 1) if colour else channels[1] - channels[0]
+            view.show(array[0], stage_heading(i, name, array.shape, label=label),
+                      channels=channels, size=stage_size(h, w, tiles, scale),
+                      diverging=False if i == 0 else None, colour=colour,
+                      with_channels=colour and input_channels)
+        figures = tuple(v.figure for v in self.views)
+        if self.box.children != figures:
+            self.box.children = figures
+
+    def close(self) -> None:
+        """Close every figure and the box."""
+        for view in self.views:
+            self._batch.release(*view.widgets)
+            view.close()
+        self.views.clear()
+        self._batch.release(self.box)
+        self.box.close()

@@ -1,0 +1,84 @@
+"""The last view, as plain HTML beside the widget, for a notebook opened without its kernel.
+
+A saved notebook keeps its outputs but not the kernel's widgets: JupyterLab then shows "Error
+displaying widget: model not found" where the explorer was. So when an explorer is displayed, a
+second output follows it: the stage pictures and their captions as HTML, refreshed a moment
+after the view changes. While the explorer is live, the panel's style sheet hides it (it only
+loads with the widget); without a kernel it is what the reader sees, with a line saying how to
+make it explorable again.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+
+from ..captions import picture_notes, stage_caption
+
+__all__ = ["Snapshot"]
+
+_REFRESH_S = 1.0
+
+
+def snapshot_html(views, stats, label) -> str:
+    """HTML of the stage pictures ``views`` show, captioned with ``stats``."""
+    figures = []
+    for i, (view, stage) in enumerate(zip(views, stats)):  # noqa: B905 - none before a first run
+        picture, size = view.picture, view.size
+        if picture is None or size is None:
+            continue
+        rows, cols = picture.layout.size
+        cell = size.cell_px * picture.step
+        notes = picture_notes(picture.channels, stage.shape[-1], picture.step)
+        caption = stage_caption(i, stage.name, stage.shape, stage.min, stage.max, label=label,
+                                notes=notes)
+        src = "data:image/png;base64," + base64.b64encode(picture.png).decode("ascii")
+        figures.append(
+            '<figure style="margin:0 12px 12px 0;display:inline-block;vertical-align:top">'
+            f'<img src="{src}" width="{round(cols * cell)}" height="{round(rows * cell)}" '
+            f'alt="stage {i}" style="image-rendering:pixelated">'
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+    return (
+        '<div class="layerwidget-snapshot">'
+        "<p><b>Layer explorer: last view.</b> No kernel is running this explorer now; run the "
+        "cell to explore it again, or save a kernel-free page with "
+        "<code>ex.to_html(\"view.html\")</code>.</p>"
+        + "".join(figures) + "</div>")
+
+
+class Snapshot:
+    """The HTML output that follows a displayed explorer, refreshed after each update."""
+
+    def __init__(self, render):
+        self._render = render  # () -> str: the HTML of the current view
+        self._handle = None
+        self._timer = None
+
+    def display(self) -> None:
+        """Show the snapshot as its own output (call right after displaying the widget)."""
+        from IPython.display import HTML, display
+
+        if self._handle is None:
+            self._handle = display(HTML(self._render()), display_id=True)
+        else:
+            self._handle.display(HTML(self._render()))
+
+    def schedule(self, loop) -> None:
+        """Refresh the shown snapshot a moment after the last of a burst of updates."""
+        if self._handle is None or loop is None:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = loop.call_later(_REFRESH_S, self.refresh)
+
+    def refresh(self) -> None:
+        from IPython.display import HTML
+
+        self._timer = None
+        if self._handle is not None:
+            self._handle.update(HTML(self._render()))
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None

@@ -1,0 +1,237 @@
+"""The stage figures: every stage's channels as one bqplot figure, with its colour legend.
+
+Cost in the browser grows with the number of figures and marks, and a bqplot HeatMap fills one
+canvas rectangle per value on every redraw (300+ ms per edit for a 32-channel stack measured
+here; benchmarks/README.md). So each stage is one Figure holding one bqplot Image mark whose PNG
+the kernel paints with :mod:`layerwidget.render` (every shown channel tiled, 1-px gutters); the
+browser only decodes it. Around it: a Label mark numbering the tiles, a Lines mark for the
+receptive field of the focused unit, and a ColorAxis on a ColorScale no mark uses, set to the
+very palette and min/max the picture was painted with, so the legend reads the picture.
+Figures are created once and updated in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import bqplot as bq
+import ipywidgets as widgets
+import numpy as np
+
+from .._widgets import close_tree
+from ..captions import picture_notes
+from ..png import png_text
+from ..render import DIGEST_KEY, GREYS, RDBU, Layout, Picture, paint, paint_colour, values_digest
+from ..sizing import StageSize
+
+__all__ = ["StageView"]
+
+_MARGIN = {"top": 28, "bottom": 58, "left": 8, "right": 8}
+_NO_LEGEND_BOTTOM = 8
+# A horizontal bqplot colour bar spans the plot width minus 100 px on each side (its label sits
+# in the left 100 px), so a figure narrower than this would have no bar to read.
+_MIN_PLOT_WIDTH = 340.0
+# Conservative width of one title character at 13 px (measured ~6.9 px for digits and capitals
+# in system-ui): the title must fit inside the figure.
+_TITLE_CHAR_PX = 7.6
+
+
+class StageView:
+    """One stage drawn as a bqplot Figure, updated in place by :meth:`show`."""
+
+    def __init__(self, index: int, on_pick: Callable[[int, int, int, int], None] | None = None):
+        self.index = index
+        self._on_pick = on_pick
+        self._x = bq.LinearScale(min=0.0, max=1.0)
+        self._y = bq.LinearScale(min=0.0, max=1.0)
+        scales = {"x": self._x, "y": self._y}
+        # Two Image widgets take turns: the next picture goes into the one not shown, then the
+        # mark switches to it. bqplot's Image view repaints when its `image` changes, not when
+        # that widget's bytes do, and no widget is created per update (a comm open each).
+        layout = widgets.Layout()
+        self._spare = [widgets.Image(value=b"", format="png", layout=layout) for _ in range(2)]
+        self._image = bq.Image(image=self._spare[0], x=[0.0, 1.0], y=[0.0, 1.0], scales=scales,
+                               pixelated=True)
+        self._image.on_element_click(self._clicked)
+        self._labels = bq.Label(x=[], y=[], text=[], scales=scales, default_size=10.0,
+                                font_unit="px", colors=["#444444"], align="start",
+                                apply_clip=False)
+        self.fields = bq.Lines(x=np.zeros(2), y=np.zeros(2), scales=scales, colors=["#e6007e"],
+                               stroke_width=2.0, visible=False, apply_clip=False)
+        """bqplot.Lines: the receptive-field rectangles of the focused unit (one per tile)."""
+        self._colours = bq.ColorScale(colors=list(GREYS), min=0.0, max=1.0)
+        self._legend = bq.ColorAxis(scale=self._colours, side="bottom", label="values",
+                                    tick_format=".2f", tick_values=np.array([0.0, 1.0]))
+        self.figure = bq.Figure(
+            marks=[self._image, self._labels, self.fields], axes=[self._legend],
+            padding_x=0, padding_y=0, animation_duration=0, fig_margin=dict(_MARGIN),
+            # The title follows the host's theme; no background of its own, so the page's shows
+            # through the padding and the transparent gutters in light and dark themes alike.
+            title_style={"font-size": "13px", "fill": "var(--jp-ui-font-color1, #222)"},
+            background_style={"fill": "none"},
+            # Nothing to pan or zoom: the toolbar would only cover the end of the title.
+            display_toolbar=False,
+            layout=widgets.Layout(width="200px", height="200px"),
+        )
+        self.figure.add_class("layerwidget-stage")
+        self.picture: Picture | None = None
+        self.size: StageSize | None = None
+        self._geometry: tuple | None = None
+        self._last: tuple | None = None
+
+    @property
+    def layout(self) -> Layout | None:
+        return None if self.picture is None else self.picture.layout
+
+    @property
+    def step(self) -> int:
+        """1 when every pixel is drawn, n when every n-th pixel is (large stages)."""
+        return 1 if self.picture is None else self.picture.step
+
+    @property
+    def widgets(self) -> tuple:
+        """Every widget root this view owns (the figure, and the picture not shown)."""
+        return (self.figure, *self._spare)
+
+    def show(self, maps: np.ndarray, heading: str, *, channels: tuple[int, int],
+             size: StageSize, diverging: bool | None = None, colour: bool = False,
+             with_channels: bool = False) -> None:
+        """Draw channels ``channels = (first, end)`` of ``maps`` (h, w, C) at ``size``.
+
+        ``heading`` starts the title; what the reader must know about the picture (which
+        channels, pixel stepping, a scale other than the other stages') is added to it.
+        ``diverging`` picks a red–blue scale centred on 0 (default: when values have both signs);
+        ``colour`` draws a 3- or 4-channel input as a colour picture (``with_channels``: followed
+        by each channel in grey).
+        """
+        key = (maps.shape, heading, channels, size, diverging, colour, with_channels)
+        if self._unchanged(maps, key):
+            return  # e.g. the input while a layer is edited: nothing to paint or send
+        if colour:
+            picture = paint_colour(maps, with_channels=with_channels)
+            notes = []
+        else:
+            picture = paint(maps, channels=channels, diverging=diverging, cols=size.cols)
+            notes = picture_notes(picture.channels, maps.shape[-1], picture.step)
+        if size.note():
+            notes.append(size.note())
+        title = heading + "".join(f"  ·  {note}" for note in notes)
+        new = self._spare[1] if self._image.image is self._spare[0] else self._spare[0]
+        new.value = picture.png  # sent before the switch below, so the mark finds it ready
+        with self.figure.hold_sync(), self._image.hold_sync():
+            self._place(picture, size, title, colour, with_channels)
+            self._image.image = new
+            self.figure.title = title
+            self._show_legend(picture, colour, maps.shape[-1])
+        self.picture, self.size, self._last = picture, size, key
+
+    def _unchanged(self, maps, key) -> bool:
+        if self.picture is None or self._last != key:
+            return False
+        step = self.picture.step
+        first, end = self.picture.channels
+        values = maps[::step, ::step] if self._last[5] else maps[::step, ::step, first:end]
+        return np.array_equal(values, self.picture.values)
+
+    def _place(self, picture: Picture, size: StageSize, title: str, colour: bool,
+               with_channels: bool) -> None:
+        """Scales, labels and figure size for a picture of ``picture.layout`` at ``size``."""
+        layout = picture.layout
+        rows, cols = layout.size
+        cell = size.cell_px * picture.step  # screen px of one picture cell
+        plot_w = max(cols * cell, _MIN_PLOT_WIDTH, len(title) * _TITLE_CHAR_PX + 8)
+        pad = (plot_w / cell - cols) / 2  # narrow mosaics are centred, cells stay square
+        labels = self._tile_labels(picture, colour, with_channels, cell)
+        geometry = (rows, cols, round(cell, 6), round(plot_w, 3), labels)
+        if geometry == self._geometry:
+            return
+        bottom = _NO_LEGEND_BOTTOM if colour else _MARGIN["bottom"]
+        with self._x.hold_sync(), self._y.hold_sync(), self._labels.hold_sync():
+            self._x.min, self._x.max = -pad, cols + pad
+            self._y.min, self._y.max = 0.0, float(rows)
+            self._image.x, self._image.y = [0.0, float(cols)], [0.0, float(rows)]
+            xs, ys, texts = labels
+            self._labels.x, self._labels.y, self._labels.text = xs, ys, texts
+        self.figure.fig_margin = {**_MARGIN, "bottom": bottom}
+        width = round(plot_w) + _MARGIN["left"] + _MARGIN["right"]
+        height = round(rows * cell) + _MARGIN["top"] + bottom
+        self.figure.layout.width, self.figure.layout.height = f"{width}px", f"{height}px"
+        self._geometry = geometry
+
+    @staticmethod
+    def _tile_labels(picture: Picture, colour: bool, with_channels: bool, cell: float) -> tuple:
+        """Positions and texts of the tile numbers: each tile's channel index, inside its top
+        left corner (a label's y is its baseline: 10 px below the tile's top edge)."""
+        layout = picture.layout
+        rows = layout.size[0]
+        if colour:
+            names = ["RGB" if layout.c - 1 <= 3 else "RGBA"] if with_channels else []
+            names += ["R", "G", "B", "A"][: layout.c - 1] if with_channels else []
+        else:
+            first, end = picture.channels
+            names = [str(c) for c in range(first, end)] if end - first > 1 else []
+        xs, ys = [], []
+        for k in range(len(names)):
+            r, c = divmod(k, layout.cols)
+            xs.append(c * (layout.w + 1) + 2.0 / cell)
+            ys.append(rows - r * (layout.h + 1) - 10.0 / cell)
+        return tuple(xs), tuple(ys), tuple(names)
+
+    def _show_legend(self, picture: Picture, colour: bool, channels: int) -> None:
+        if colour:
+            self._legend.visible = False
+            return
+        lo, hi = picture.lo, picture.hi
+        if not hi > lo:  # a constant map: a legend needs an interval
+            hi = lo + 1.0
+        ticks = [lo, 0.0, hi] if picture.diverging else [lo, hi]
+        with self._colours.hold_sync(), self._legend.hold_sync():
+            self._colours.colors = list(RDBU if picture.diverging else GREYS)
+            self._colours.mid = 0.0 if picture.diverging else None
+            self._colours.min, self._colours.max = float(lo), float(hi)
+            self._legend.tick_values = np.array(ticks, dtype=np.float64)
+            shown = picture.channels[1] - picture.channels[0]
+            self._legend.label = "all channels" if shown > 1 else "values"
+            self._legend.visible = True
+
+    def locate(self, x: float, y: float) -> tuple[int, int, int] | None:
+        """(channel, row, col) of the map pixel at data coordinates (x, y), or None."""
+        if self.picture is None or self._last is None or self._last[5]:
+            return None
+        layout, step = self.picture.layout, self.picture.step
+        rows_total = layout.size[0]
+        col_cell, row_cell = int(np.floor(x)), int(np.floor(rows_total - y))
+        tile_c, in_c = divmod(col_cell, layout.w + 1)
+        tile_r, in_r = divmod(row_cell, layout.h + 1)
+        if not (0 <= tile_c < layout.cols and 0 <= tile_r < layout.rows):
+            return None
+        if in_c >= layout.w or in_r >= layout.h:
+            return None  # a gutter
+        k = tile_r * layout.cols + tile_c
+        first, end = self.picture.channels
+        if first + k >= end:
+            return None  # an empty tile
+        return first + k, in_r * step, in_c * step
+
+    def _clicked(self, _mark, event) -> None:
+        data = event.get("data", {})
+        found = self.locate(float(data.get("click_x", -1)), float(data.get("click_y", -1)))
+        if found is not None and self._on_pick is not None:
+            self._on_pick(self.index, *found)
+
+    def displayed(self) -> np.ndarray:
+        """The values whose picture the Image mark holds now.
+
+        The PNG in the mark carries the fingerprint of the exact float32 values it was painted
+        from; they are returned only if it matches, so this proves what the browser shows.
+        """
+        if self.picture is None:
+            raise RuntimeError("nothing has been drawn yet")
+        stored = png_text(self._image.image.value).get(DIGEST_KEY)
+        if stored != values_digest(self.picture.values):
+            raise RuntimeError("the Image mark does not hold the picture of the last values")
+        return self.picture.values.copy()
+
+    def close(self) -> None:
+        """Close the figure and every widget it owns."""
+        close_tree(*self.widgets)
