@@ -408,3 +408,55 @@ def test_a_stage_whose_values_did_not_change_is_not_sent_again(ex):
     ex.image_index = 1
     assert ex.figures[0].marks[0].image is not image_widget
     np.testing.assert_array_equal(ex.displayed(0), ex.input[0])
+
+
+def test_weights_belong_to_a_layer_not_to_its_position():
+    convs = [{"type": "Conv2D", "filters": 4, "padding": "same"},
+             {"type": "Conv2D", "filters": 3, "kernel_size": 5, "padding": "same"}]
+    ex = LayerExplorer(layers=[convs[0], {"type": "ReLU"}, convs[1], {"type": "MaxPool2D"}])
+    kernels = {s["id"]: layer.get_weights()[0]
+               for s, layer in zip(ex.layers, ex.keras_layers, strict=True)
+               if s["type"] == "Conv2D"}
+
+    def unchanged():
+        for spec, layer in zip(ex.layers, ex.keras_layers, strict=True):
+            if spec["type"] == "Conv2D" and spec["id"] in kernels:
+                np.testing.assert_array_equal(layer.get_weights()[0], kernels[spec["id"]])
+
+    layers = ex.layers
+    ex.layers = [layers[0], layers[2], layers[3]]  # the ReLU between the convs removed
+    unchanged()
+    ex.layers = [layers[0], {"type": "AvgPool2D", "pool_size": 1}, layers[2], layers[3]]
+    unchanged()
+    ex.layers = [layers[0], layers[3], layers[2]]  # reordered
+    unchanged()
+    ex.layers = [*ex.layers, {"type": "ReLU"}]  # one added: it gets a new id
+    assert ex.layers[-1]["id"] == max(s["id"] for s in layers) + 1
+    unchanged()
+    ex.layers = layers  # back where it started: the same maps
+    unchanged()
+    ex.close()
+
+
+def test_the_same_stack_and_seed_give_the_same_maps_in_a_new_explorer():
+    a = LayerExplorer(layers=STACKS["two-convs-valid"], seed=7)
+    b = LayerExplorer(layers=a.layers, seed=7)
+    for x, y in zip(a.outputs, b.outputs, strict=True):
+        np.testing.assert_array_equal(x, y)
+    a.close()
+    b.close()
+
+
+def test_the_html_snapshot_holds_every_stage_picture_and_caption(ex):
+    import base64
+    import re
+
+    from layerwidget.views.snapshot import snapshot_html
+
+    ex.layers = [{**ex.layers[0], "filters": 5}, *ex.layers[1:]]
+    html = snapshot_html(ex._stages.views, ex.stats, ex.label)
+    sources = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
+    assert [base64.b64decode(s) for s in sources] == [
+        bytes(f.marks[0].image.value) for f in ex.figures]
+    assert "1. Conv2D (1, 28, 28, 5)" in html and "label 7" in html
+    assert "run the cell to explore it again" in html

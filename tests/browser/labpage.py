@@ -295,3 +295,53 @@ class LabPage(HostPage):
         self.run_all()
         assert self.wait_kernel_idle() is True, "a notebook cell raised"
         return self.wait_for_panel()
+
+
+# --- helpers for tests that write their own notebooks ------------------------
+
+_RUN_CELL_JS = """
+async (i) => {
+  const panel = window.__layerwidgetPanel;
+  panel.content.activeCellIndex = i;
+  return await window.jupyterapp.commands.execute('notebook:run-cell');
+}
+"""
+
+_KERNEL_EXEC_JS = """
+async (code) => {
+  const kernel = window.__layerwidgetPanel.sessionContext.session.kernel;
+  const future = kernel.requestExecute({code, silent: false, store_history: false});
+  let out = "";
+  future.onIOPub = (msg) => {
+    if (msg.header.msg_type === 'stream') out += msg.content.text;
+    if (msg.header.msg_type === 'error') out += 'ERROR ' + msg.content.ename + ': ' +
+      msg.content.evalue;
+  };
+  await future.done;
+  return out;
+}
+"""
+
+
+def write_notebook(root: Path, name: str, cells: list[str]) -> str:
+    """Write a notebook of code ``cells`` (python3 kernel) into the server's ``root``."""
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(source) for source in cells],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}},
+    )
+    nbformat.write(notebook, root / name)
+    return name
+
+
+def run_cell(lab: LabPage, index: int) -> None:
+    """Run cell ``index`` of the notebook as a user would (JupyterLab sends its cell id)."""
+    lab.page.evaluate(_RUN_CELL_JS, index)
+    lab.wait_kernel_idle()
+
+
+def kernel_exec(lab: LabPage, code: str) -> str:
+    """Run ``code`` in the notebook's kernel, outside any cell; return what it printed."""
+    return lab.page.evaluate(_KERNEL_EXEC_JS, code)
