@@ -70,6 +70,7 @@ export function stackSection(model, flow, uid) {
         byField[field.name] = control;
         set.append(fieldRow(field.name, control.el, id));
       }
+      if (type === "Conv2D" || type === "DepthwiseConv2D") set.append(kernelRow(i, spec));
       controls.push(byField);
       box.append(set);
     });
@@ -81,6 +82,55 @@ export function stackSection(model, flow, uid) {
     for (const el of [addType, addButton, ...box.querySelectorAll("input, select, button")]) {
       el.disabled = true;
     }
+  }
+
+  // Presets for the layer's kernels: for every filter, or one. Each choice is a command the
+  // kernel applies (and answers with the maps); "random (seeded)" goes back to the seeded
+  // weights. What each filter holds now is listed under the choices.
+  let commands = 0;
+  const kernelSummaries = [];
+  function kernelRow(i, spec) {
+    const filters = spec.type === "Conv2D" ? Number(spec.filters) || 1
+      : Number(spec.depth_multiplier) || 1;
+    const which = h("select", { id: `${uid}-l${i}-kfilter`, "aria-label": `kernels of layer ${i + 1}: which filter` });
+    which.append(h("option", { value: "", text: "all filters" }));
+    for (let f = 0; f < filters; f++) {
+      which.append(h("option", { value: String(f), text: `filter ${f}` }));
+    }
+    const preset = h("select", { id: `${uid}-l${i}-kpreset`, "aria-label": `kernels of layer ${i + 1}: preset` });
+    preset.append(h("option", { value: "", text: "preset…" }));
+    for (const name of model.get("presets") || []) preset.append(h("option", { value: name, text: name }));
+    preset.addEventListener("change", () => {
+      if (!preset.value) return;
+      const filter = which.value === "" ? null : Number(which.value);
+      flow.send("kernel_edit", { layer: i, filter, preset: preset.value, n: ++commands });
+      preset.value = "";
+    });
+    const summary = h("div", { class: "lw-kernel-summary" });
+    kernelSummaries[i] = summary;
+    syncKernelSummary(i);
+    return h("div", { class: "lw-kernels" }, [
+      h("div", { class: "lw-field" }, [
+        h("label", { for: which.id, text: "kernels" }),
+        h("span", { class: "lw-control" }, [which, preset]),
+      ]),
+      summary,
+    ]);
+  }
+
+  function syncKernelSummary(i) {
+    const summary = kernelSummaries[i];
+    if (!summary) return;
+    const info = (model.get("kernels") || [])[i];
+    if (!info || !info.labels) {
+      summary.textContent = "seeded random (Glorot uniform)";
+      return;
+    }
+    // "sobel x: 0, 1 · random: 2": which filter holds which kernel.
+    const groups = new Map();
+    info.labels.forEach((label, f) => groups.set(label, [...(groups.get(label) || []), f]));
+    summary.textContent = Array.from(groups, ([label, fs]) => `${label}: ${fs.join(", ")}`)
+      .join(" · ");
   }
 
   function buildAddTypes() {
@@ -118,6 +168,9 @@ export function stackSection(model, flow, uid) {
   return {
     el: h("div", {}, [box, addRow]),
     sync,
+    syncKernels() {
+      kernelSummaries.forEach((_, i) => syncKernelSummary(i));
+    },
     rebuild() {
       buildAddTypes();
       build();

@@ -9,6 +9,7 @@ import { receiveBatches } from "./batch.js";
 import { choiceControl, numberControl } from "./controls.js";
 import { fieldRow, h } from "./dom.js";
 import { createFlow } from "./flow.js";
+import { focusSection } from "./focus.js";
 import { stackSection } from "./stack.js";
 
 let instances = 0;
@@ -77,8 +78,14 @@ function render({ model, el }) {
     image_index: index.box, seed: seed.box, pixel_scale: scale.box, input_channels: channelsBox,
   };
 
-  // ---- layer stack ----
+  // ---- layer stack, focus ----
   const stack = stackSection(model, flow, uid);
+  const focus = focusSection(model, flow, uid);
+  Object.assign(optionControls, focus.controls);
+  const histBox = h("input", { id: `${uid}-hist`, type: "checkbox" });
+  histBox.addEventListener("change", () => send("histograms", histBox.checked));
+  optionControls.histograms = histBox;
+  const histRow = fieldRow("histograms", histBox);
 
   // ---- channels, status, code ----
   const pageSelect = h("select", { id: `${uid}-page` });
@@ -98,6 +105,7 @@ function render({ model, el }) {
   });
   gone.hidden = true;
   const errorBox = h("div", { class: "lw-error", role: "alert" });
+  const noticeBox = h("div", { class: "lw-notice", role: "status" });
   const stageList = h("ol", { class: "lw-stages", start: "0" });
   const timing = h("div", { class: "lw-timing" });
   const codeBlock = h("pre", { class: "lw-code" });
@@ -113,6 +121,12 @@ function render({ model, el }) {
     seed.set(model.get("seed"));
     channelsBox.checked = !!model.get("input_channels");
     channelsRow.hidden = !optionSpec("input_channels").shown;
+    histBox.checked = !!model.get("histograms");
+  }
+
+  function syncNotice() {
+    noticeBox.textContent = model.get("notice") || "";
+    noticeBox.hidden = !model.get("notice");
   }
 
   // Page labels come from the kernel ("0–63", "64–99"), so they always match the real counts.
@@ -187,7 +201,9 @@ function render({ model, el }) {
       control.disabled = dead;
     }
     pageSelect.disabled = dead;
+    histBox.disabled = dead;
     stack.setLocked(dead);
+    focus.setLocked(dead);
   }
 
   el.replaceChildren(
@@ -197,9 +213,12 @@ function render({ model, el }) {
     h("div", { class: "lw-stack-title", text: "Layers" }),
     stack.el,
     pageRow,
+    histRow,
+    focus.el,
     busy,
     waiting,
     errorBox,
+    noticeBox,
     stageList,
     timing,
     codeBox,
@@ -211,6 +230,8 @@ function render({ model, el }) {
   syncPages();
   syncStatus();
   syncBusy();
+  syncNotice();
+  focus.sync();
 
   model.on("change:schema", () => {
     stack.rebuild();
@@ -221,8 +242,12 @@ function render({ model, el }) {
     markError();
   });
   model.on("change:error", markError);
+  model.on("change:notice", syncNotice);
+  model.on("change:focus_info", focus.sync);
+  model.on("change:stages", focus.sync);
+  model.on("change:kernels", () => stack.syncKernels());
   for (const name of ["image_index", "n_images", "label", "pixel_scale", "seed",
-    "input_channels", "option_schema"]) {
+    "input_channels", "histograms", "option_schema"]) {
     model.on(`change:${name}`, syncOptions);
   }
   model.on("change:channel_pages", syncPages);

@@ -177,8 +177,8 @@ def test_input_picture_is_stored_once(default_page):
     assert len(inputs) == 1
     sources = [image["src"] for image in data["images"]]
     assert len(sources) == len(set(sources))
-    # 12 combinations × 3 layers at most, plus the one input.
-    assert len(sources) <= 12 * 3 + 1
+    # 12 combinations × (3 layers + the focused channel) at most, plus the one input.
+    assert len(sources) <= 12 * 4 + 1
 
 
 @pytest.mark.parametrize("picks", [{}, {"filters": 8, "kernel_size": 5, "strides": 2}])
@@ -492,3 +492,45 @@ def test_cli_runs_as_a_module(tmp_path):
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.strip().splitlines() == [bad.stderr.strip()]
     assert "Did you mean 'kernel_size'?" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_each_stage_has_the_legend_of_its_picture(default_page):
+    _, _, data, _ = default_page
+    combo = data["combos"][data["base"]]
+    assert data["palettes"]["RdBu"][0] == "#67001f" and data["palettes"]["Greys"][0] == "#ffffff"
+    grey, conv = combo["stages"][0]["legend"], combo["stages"][1]["legend"]
+    assert grey == {"palette": "Greys", "ticks": [["0.00", 0.0], ["255.00", 1.0]]}
+    assert conv["palette"] == "RdBu" and conv["ticks"][1] == ["0.00", 0.5]
+    lo, hi = combo["stages"][1]["min"], combo["stages"][1]["max"]
+    assert conv["ticks"][0][0] == f"{lo:.2f}" and conv["ticks"][2][0] == f"{hi:.2f}"
+
+
+def test_the_focus_shows_channel_0_of_the_first_conv_and_its_kernel(default_page):
+    from layerwidget.weights import layer_weights
+
+    _, _, data, _ = default_page
+    combo = data["combos"][data["base"]]
+    focus = combo["focus"]
+    assert "1. Conv2D · channel 0" in focus["title"]
+    stack = normalize_stack(list(DEFAULT_STACK))
+    kernel = layer_weights(stack[0], seed=0, in_channels=1)[0][:, :, 0, 0]
+    np.testing.assert_allclose(focus["weights"], kernel, rtol=1e-6)
+    assert focus["kernel"][0][0] == f"{float(kernel[0, 0]):.3g}"
+
+
+def test_edited_kernels_travel_into_the_page_where_they_fit(tmp_path):
+    from layerwidget import LayerExplorer
+    from layerwidget.presets import KERNEL_PRESETS
+
+    ex = LayerExplorer()
+    ex.set_kernel(0, "sobel x")
+    report = ex.to_html(tmp_path / "edited.html", vary={"kernel_size": [3, 5]})
+    data = page_data(report.path.read_text(encoding="utf-8"))
+    by_k = {combo["stages"][1]["shape"][-1]: combo for combo in data["combos"]}
+    assert len(data["combos"]) == 2
+    edited, other = data["combos"][0], data["combos"][1]  # kernel_size 3, then 5
+    np.testing.assert_array_equal(edited["focus"]["weights"], KERNEL_PRESETS["sobel x"])
+    assert edited["notes"] == [] and by_k
+    assert "no longer fit" in other["notes"][0] and "seeded random" in other["notes"][0]
+    assert stage_png_bytes(data, edited["stages"][1]) == paint(ex.outputs[0][0]).png
+    ex.close()

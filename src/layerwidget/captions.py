@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 
 __all__ = [
+    "histogram_title",
+    "legend_ticks",
     "number",
     "ordinal",
     "picture_notes",
@@ -77,3 +79,22 @@ def stage_caption(index: int, layer_name: str, shape, lo: float, hi: float, *, l
     extra = f" · label {label}" if index == 0 and label is not None else ""
     title = stage_title(stage_name(index, layer_name), shape, lo, hi, extra)
     return title + "".join(f"  ·  {note}" for note in notes)
+
+
+def histogram_title(index: int, layer_name: str, values) -> str:
+    """A histogram's title: whose values, and how many are exactly 0 (ReLU's spike)."""
+    total = int(values.size)
+    zeros = int((values == 0).sum())
+    share = f" ({100 * zeros / total:.0f} %)" if total else ""
+    return f"{stage_name(index, layer_name)}: {zeros:,} of {total:,} values are 0{share}"
+
+
+def legend_ticks(lo: float, hi: float, diverging: bool) -> list[tuple[str, float]]:
+    """Tick labels of a stage's colour legend and where they sit along it (0 to 1).
+
+    A diverging scale puts 0 in its middle (each sign gets half the colours), as the live
+    figures' ColorAxis does.
+    """
+    if diverging:
+        return [(number(lo), 0.0), (number(0.0), 0.5), (number(hi), 1.0)]
+    return [(number(lo), 0.0), (number(hi), 1.0)]

@@ -131,6 +131,24 @@ class ImageSet:
         """(min, max) over every pixel of every image."""
         return float(self.pixels.min()), float(self.pixels.max())
 
+    @functools.cached_property
+    def is_sample(self) -> bool:
+        """Whether these are exactly the embedded MNIST digits (to credit MNIST, and to name
+        them in generated code)."""
+        pixels, labels = sample_digits()
+        return (self.pixels.shape == (*pixels.shape, 1) and self.labels is not None
+                and np.array_equal(self.pixels[..., 0], pixels)
+                and np.array_equal(self.labels, labels))
+
+    def source(self, index: int, scale: str = "raw") -> str | None:
+        """Python source of an expression giving ``input(index, scale)``, or None when the
+        images are the user's own (not reproducible from code)."""
+        if not self.is_sample:
+            return None
+        unit = " / 255" if scale == "unit" and self.eight_bit else ""
+        return (f'layerwidget.sample_digits()[0][{index}].astype("float32")[None, :, :, None]'
+                f"{unit}  # embedded MNIST digit {index}")
+
     @property
     def colour(self) -> bool:
         """Whether the images have 3 (RGB) or 4 (RGBA) channels."""

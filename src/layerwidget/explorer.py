@@ -19,9 +19,10 @@ import numpy as np
 import traitlets
 
 from . import _lifecycle, options
+from ._reading import RANDOM, ReadingMixin
 from ._widgets import close_tree
 from .captions import number, shape_text, stage_name
-from .codegen import to_code
+from .codegen import to_script
 from .data import as_image_set
 from .errors import LayerSpecError, LayerWidgetError, did_you_mean
 from .export import export_html
@@ -29,9 +30,12 @@ from .layers import DEFAULT_STACK, normalize_stack, schema
 from .options import EDITABLE
 from .panel import ControlPanel
 from .pipeline import Pipeline, Run
+from .presets import KERNEL_PRESETS
 from .shapes import stack_shapes
+from .views.focus import FocusArea
 from .views.grid import StageGrid
 from .views.snapshot import Snapshot, snapshot_html
+from .weights import KernelEdits
 
 __all__ = ["LayerExplorer"]
 
@@ -81,7 +85,7 @@ _EditableTraits = type(
 )
 
 
-class LayerExplorer(_EditableTraits):
+class LayerExplorer(ReadingMixin, _EditableTraits):
     """See what a stack of tf.keras layers does to an image, live.
 
     Parameters
@@ -121,6 +125,9 @@ class LayerExplorer(_EditableTraits):
                             f"{', '.join(_ARGUMENTS)}.{did_you_mean(bad, _ARGUMENTS)}")
         self._images = as_image_set(images, labels)
         self._pipeline = Pipeline()
+        self._kernel_edits = KernelEdits()
+        self._keep_notice = False
+        self._weight_pick: tuple | None = None
         self._run: Run | None = None
         self._updating = False
         super().__init__()
@@ -133,15 +140,19 @@ class LayerExplorer(_EditableTraits):
             self.layers = [dict(s) for s in DEFAULT_STACK] if layers is None else layers
         images = self._images
         self.panel = ControlPanel(
-            schema=schema(), n_images=len(images),
+            schema=schema(), n_images=len(images), presets=[RANDOM, *KERNEL_PRESETS],
             option_schema=options.option_schema(len(images), images.eight_bit,
                                                 images.value_range, images.colour))
-        self._stages = StageGrid(self.panel.batch)
-        self.widget = widgets.HBox([self.panel, self._stages.box],
+        self._stages = StageGrid(self.panel.batch, self._picked)
+        self._focus_area = FocusArea(self._picked_unit, self._picked_weight)
+        self.panel.batch.adopt(*self._focus_area.widgets)
+        views = widgets.VBox([self._stages.box, self._focus_area.box])
+        self.widget = widgets.HBox([self.panel, views],
                                    layout=widgets.Layout(align_items="flex-start"))
         self.widget.add_class("layerwidget")
         self.panel.batch.adopt(self.widget)
         self.panel.observe(self._from_panel, names=list(_NAMES))
+        self.panel.observe(self._from_kernel_command, names="kernel_edit")
         self.observe(self._on_change, names=list(_NAMES))
         self._snapshot = Snapshot(lambda: snapshot_html(
             self._stages.views, self._run.stats if self._run else [], self.label))
@@ -188,8 +199,13 @@ class LayerExplorer(_EditableTraits):
             return options.check_pixel_scale(value, self._images.eight_bit)
         if name == "channel_page":
             return options.check_channel_page(value, self._widest())
-        if name == "input_channels":
+        if name in ("input_channels", "histograms"):
             return options.check_flag(name, value)
+        if name == "focus":
+            return options.check_focus(value, self._stage_shapes())
+        if name == "unit":
+            focus = self.focus
+            return options.check_unit(value, focus, self._stage_shapes())
         raise AssertionError(f"no check for {name}")  # pragma: no cover - table and checks agree
 
     def _widest(self, run: Run | None = None) -> int:
@@ -236,8 +252,13 @@ class LayerExplorer(_EditableTraits):
 
     @property
     def code(self) -> str:
-        """str: tf.keras source that builds the current stack."""
-        return to_code(self.layers)
+        """str: a runnable script: the stack in tf.keras with its seeded or edited weights, run
+        on the current image (named in code for the embedded digits), printing every stage."""
+        shapes = self._stage_shapes()
+        edits, _ = self._kernel_edits.for_stack(self.layers, [s[-1] for s in shapes[:-1]])
+        return to_script(self.layers, self._images.shape, seed=self.seed,
+                         edits={i: weights for i, (_, weights) in edits.items()},
+                         image=self._images.source(self.image_index, self.pixel_scale))
 
     def displayed(self, i: int) -> np.ndarray:
         """(h, w, c) values whose picture the bqplot mark of stage ``i`` holds (0 = the input).
@@ -312,8 +333,13 @@ class LayerExplorer(_EditableTraits):
     def _update_now(self) -> None:
         start = time.perf_counter()
         x = self._images.input(self.image_index, self.pixel_scale)
+        notices = []
         try:
-            run = self._pipeline.run(self.layers, x, seed=self.seed)
+            shapes = self._stage_shapes()
+            edits, dropped = self._kernel_edits.for_stack(self.layers,
+                                                          [s[-1] for s in shapes[:-1]])
+            notices += dropped
+            run = self._pipeline.run(self.layers, x, seed=self.seed, edits=edits)
         except LayerSpecError as exc:
             self._set_error(exc)
             return
@@ -326,10 +352,19 @@ class LayerExplorer(_EditableTraits):
         pages = options.channel_page_count(widest)
         if self.channel_page >= pages:
             self.set_trait("channel_page", pages - 1)
+        notices += self._keep_focus_valid(shapes)
         self._draw(run)
+        try:
+            focus_info = self._focus_views(run)
+        except Exception as exc:  # the maps are drawn; say why the focus view could not be
+            log.exception("drawing the focus view failed")
+            focus_info, notices = None, [*notices, f"The focus view could not be drawn: {exc}"]
         self._set_error(None)
         elapsed = (time.perf_counter() - start) * 1000
         self._push_to_panel(
+            focus_info=focus_info, kernels=self._kernel_summary(),
+            notice=" ".join(notices) if notices else (self.panel.notice if self._keep_notice
+                                                       else ""),
             stages=[{"name": stage_name(i, s.name), "shape": list(s.shape),
                      "min": s.min if np.isfinite(s.min) else None,
                      "max": s.max if np.isfinite(s.max) else None,
@@ -345,13 +380,59 @@ class LayerExplorer(_EditableTraits):
     def _draw(self, run: Run) -> None:
         self._stages.draw([run.input, *run.outputs], [s.name for s in run.stats],
                           page=self.channel_page, label=self.label,
-                          input_channels=self.input_channels)
+                          input_channels=self.input_channels, histograms=self.histograms)
+
+    def _keep_focus_valid(self, shapes) -> list[str]:
+        """After a stack edit: a focus on a stage or channel that is gone is cleared, with a
+        note; a unit outside a smaller map too."""
+        notes = []
+        if self.focus is not None:
+            try:
+                options.check_focus(self.focus, shapes)
+            except LayerWidgetError:
+                notes.append(f"Focus cleared: stage {self.focus[0]}, channel {self.focus[1]} "
+                             "no longer exists after this edit.")
+                self.set_trait("focus", None)
+        if self.unit is not None:
+            try:
+                options.check_unit(self.unit, self.focus, shapes)
+            except LayerWidgetError:
+                self.set_trait("unit", None)
+        return notes
+
+    def _picked(self, stage: int, channel: int, row: int, col: int) -> None:
+        """A map pixel clicked in a stage figure: focus its channel and explain that unit."""
+        with self.panel.batch.collect():
+            try:
+                with self.hold_trait_notifications():
+                    self.focus = (stage, channel)
+                    self.unit = (row, col)
+            except (LayerWidgetError, traitlets.TraitError) as exc:
+                self._set_error(exc)
+
+    def _picked_unit(self, row: int, col: int) -> None:
+        """A cell clicked in the focus view: explain that unit."""
+        with self.panel.batch.collect():
+            try:
+                self.unit = (row, col)
+            except (LayerWidgetError, traitlets.TraitError) as exc:
+                self._set_error(exc)
+
+    def _from_kernel_command(self, change) -> None:
+        """A kernel edit from the panel (a preset, or one weight)."""
+        if change["new"] is None:
+            return
+        try:
+            self._apply_kernel_command(change["new"])
+        except (LayerWidgetError, ValueError, TypeError) as exc:
+            self._set_error(exc)
 
     def to_html(self, path, vary=None, **kwargs):
         """Write this view as one self-contained HTML page (see :func:`layerwidget.export_html`)."""
         return export_html(path, vary=vary, image_set=self._images, layers=self.layers,
                            seed=self.seed, image_index=self.image_index,
-                           pixel_scale=self.pixel_scale, **kwargs)
+                           pixel_scale=self.pixel_scale,
+                           kernel_edits=self._kernel_edits.weights(), **kwargs)
 
     # ---- display and lifetime ----
 
@@ -378,6 +459,7 @@ class LayerExplorer(_EditableTraits):
         self._snapshot.cancel()
         self.panel.unobserve(self._from_panel, names=list(_NAMES))
         self._stages.close()
+        self._focus_area.close()
         close_tree(self.widget, self.panel)
         self._pipeline.clear()
         self._run = None  # the results hold the Keras layers

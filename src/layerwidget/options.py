@@ -25,9 +25,11 @@ __all__ = [
     "channel_page_labels",
     "check_channel_page",
     "check_flag",
+    "check_focus",
     "check_image_index",
     "check_pixel_scale",
     "check_seed",
+    "check_unit",
     "option_schema",
     "page_channels",
 ]
@@ -62,6 +64,14 @@ EDITABLE: tuple[Editable, ...] = (
              f"int: which block of {SHOWN_CHANNELS} channels each stage shows; default 0."),
     Editable("input_channels", False, False,
              "bool: show a colour input's channels in grey beside its picture; default False."),
+    Editable("focus", None, None,
+             "tuple | None: (stage, channel) drawn large with the kernel that made it; stage 0 is "
+             "the input, stage i the output of layer i (from 1); default None."),
+    Editable("unit", None, None,
+             "tuple | None: (row, col) of the focused channel whose receptive field and "
+             "arithmetic are shown; default None."),
+    Editable("histograms", False, False,
+             "bool: show each stage's histogram of values; default False."),
 )
 """Every editable field, in the order the panel shows them."""
 
@@ -129,6 +139,56 @@ def check_flag(name: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise OptionError(f"{name}={value!r} is not allowed; use True or False.", field=name)
     return value
+
+
+def _pair(name: str, value: Any, what: str, fix: str) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
+        raise OptionError(f"{name}={value!r} is not {what}; {fix}", field=name)
+    a, b = value
+    for v in (a, b):
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+            raise OptionError(f"{name}={value!r} is not {what}; {fix}", field=name)
+    return int(a), int(b)
+
+
+def check_focus(value: Any, shapes: list[tuple[int, int, int]]) -> tuple[int, int] | None:
+    """A valid (stage, channel), or None; ``shapes`` are the (H, W, C) of every stage, the input
+    first."""
+    last = len(shapes) - 1
+    fix = (f"give (stage, channel) with stage 0 (the input) to {last}, or None for no focus.")
+    pair = _pair("focus", value, "a (stage, channel) pair", fix)
+    if pair is None:
+        return None
+    stage, channel = pair
+    if not 0 <= stage <= last:
+        raise OptionError(f"focus={value!r}: stage {stage} does not exist; the stack has "
+                          f"stages 0 (the input) to {last}. {fix[0].upper()}{fix[1:]}",
+                          field="focus")
+    channels = shapes[stage][-1]
+    if not 0 <= channel < channels:
+        raise OptionError(f"focus={value!r}: stage {stage} has channels 0 to {channels - 1}; "
+                          f"pick one of those.", field="focus")
+    return stage, channel
+
+
+def check_unit(value: Any, focus: tuple[int, int] | None,
+               shapes: list[tuple[int, int, int]]) -> tuple[int, int] | None:
+    """A valid (row, col) of the focused channel, or None."""
+    pair = _pair("unit", value, "a (row, col) pair", "give (row, col) of the focused map, or "
+                 "None.")
+    if pair is None:
+        return None
+    if focus is None:
+        raise OptionError(f"unit={value!r} needs a focused channel first; set focus = (stage, "
+                          "channel), or click a map.", field="unit")
+    h, w, _ = shapes[focus[0]]
+    row, col = pair
+    if not (0 <= row < h and 0 <= col < w):
+        raise OptionError(f"unit={value!r} is outside the focused {h}×{w} map; use a row from 0 "
+                          f"to {h - 1} and a column from 0 to {w - 1}.", field="unit")
+    return row, col
 
 
 def channel_page_count(channels: int) -> int:

@@ -54,6 +54,19 @@ class ControlPanel(_EditableTraits):
     """str: what the kernel is doing, shown while it works ('' when idle)."""
     code = traitlets.Unicode("").tag(sync=True)
     """str: tf.keras source for the current stack."""
+    notice = traitlets.Unicode("").tag(sync=True)
+    """str: something the reader should know about the last update that is not an error."""
+    presets = traitlets.List().tag(sync=True)
+    """list[str]: kernel presets the panel offers ('random (seeded)' first)."""
+    kernels = traitlets.List().tag(sync=True)
+    """list: per layer None, or {'labels': per-filter kernel names or None, 'edited': bool}."""
+    focus_info = traitlets.Any(None).tag(sync=True)
+    """dict | None: the focused stage and channel, the unit, its arithmetic as text."""
+
+    # Commands from the browser (not state): applied by the explorer, then forgotten.
+    kernel_edit = traitlets.Any(None).tag(sync=True, echo_update=False)
+    """dict | None: {'layer', 'filter', 'preset'} or {'layer', 'filter', 'in', 'row', 'col',
+    'value'}: a kernel edit the panel asks for."""
 
     # Flow control: the browser numbers its edits and sends the next one only once the kernel
     # has answered the previous one; edits made meanwhile are merged, latest value winning.

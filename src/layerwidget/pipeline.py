@@ -17,7 +17,7 @@ from .layers import LAYER_TYPES
 from .shapes import stack_shapes
 from .weights import build_layer
 
-__all__ = ["Pipeline", "Run", "StageStats"]
+__all__ = ["Pipeline", "Run", "StageStats", "stage_histogram", "stage_stats"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,18 @@ class Run:
     seconds: float
 
 
+def stage_histogram(array: np.ndarray, bins: int = 40) -> tuple[np.ndarray, np.ndarray]:
+    """(counts, edges) of every value of a stage, as ``np.histogram`` gives them.
+
+    Non-finite values (an overflowing activation) are left out rather than breaking the bins.
+    """
+    values = np.asarray(array, dtype=np.float64).ravel()
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return np.zeros(bins, np.int64), np.linspace(0.0, 1.0, bins + 1)
+    return np.histogram(values, bins=bins)
+
+
 def stage_stats(name: str, array: np.ndarray) -> StageStats:
     return StageStats(name, tuple(int(v) for v in array.shape), float(array.min()),
                       float(array.max()))
@@ -56,19 +68,24 @@ class Pipeline:
         self.cache_size = cache_size
         self._cache: OrderedDict = OrderedDict()
 
-    def layer(self, spec: dict, *, seed: int, in_shape: tuple[int, int, int]):
-        """The built Keras layer for ``spec``, from the cache when possible."""
+    def layer(self, spec: dict, *, seed: int, in_shape: tuple[int, int, int],
+              edit: tuple[int, list] | None = None):
+        """The built Keras layer for ``spec``, from the cache when possible.
+
+        ``edit`` = (version, [kernel, bias]) replaces the seeded weights (an edited kernel).
+        """
         # The kernel shape depends on the input channels only, so H and W are not in the key:
         # a built Conv2D accepts any height and width. Layers without weights (ReLU, pooling)
         # accept any channel count and ignore the seed, so a filters or seed edit upstream
         # reuses them instead of building new ones.
         if LAYER_TYPES[spec["type"]].weight_fields:
-            key = (seed, in_shape[-1], tuple(spec.items()))
+            key = (seed, in_shape[-1], tuple(spec.items()), edit[0] if edit else None)
         else:
             key = tuple(spec.items())
         layer = self._cache.get(key)
         if layer is None:
-            layer = build_layer(spec, seed=seed, in_shape=in_shape)
+            layer = build_layer(spec, seed=seed, in_shape=in_shape,
+                                weights=edit[1] if edit else None)
             self._cache[key] = layer
             while len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
@@ -80,11 +97,13 @@ class Pipeline:
         """Forget every cached layer."""
         self._cache.clear()
 
-    def run(self, stack: list[dict], x: np.ndarray, *, seed: int) -> Run:
+    def run(self, stack: list[dict], x: np.ndarray, *, seed: int,
+            edits: dict[int, tuple[int, list]] | None = None) -> Run:
         """Run a normalized ``stack`` on ``x`` of shape (1, H, W, C).
 
-        Raises LayerSpecError when the stack cannot produce a valid shape for this input,
-        before any layer runs.
+        ``edits`` maps a layer id to (version, [kernel, bias]) used instead of its seeded
+        weights. Raises LayerSpecError when the stack cannot produce a valid shape for this
+        input, before any layer runs.
         """
         from ._tf import tf
 
@@ -94,7 +113,8 @@ class Pipeline:
         layers, tensors = [], []
         current = tf.convert_to_tensor(x)
         for spec in stack:
-            layer = self.layer(spec, seed=seed, in_shape=in_shape)
+            layer = self.layer(spec, seed=seed, in_shape=in_shape,
+                               edit=(edits or {}).get(spec["id"]))
             # Layer.call is the layer's own forward computation. Layer.__call__ wraps it in
             # bookkeeping (input checks, name scopes, dtype policy) that costs more than the
             # op itself on 28x28 maps and that this pipeline does already (shapes validated by

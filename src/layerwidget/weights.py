@@ -16,7 +16,15 @@ import numpy as np
 
 from .layers import LAYER_TYPES
 
-__all__ = ["build_layer", "keras_kwargs", "keras_name", "layer_weights", "weight_seed"]
+__all__ = [
+    "KernelEdits",
+    "build_layer",
+    "fitting_edits",
+    "keras_kwargs",
+    "keras_name",
+    "layer_weights",
+    "weight_seed",
+]
 
 
 def weight_seed(seed: int, spec: dict, in_channels: int) -> int:
@@ -79,3 +87,80 @@ def build_layer(spec: dict, *, seed: int, in_shape: tuple[int, int, int],
     if weights is not None:
         layer.set_weights(weights)
     return layer
+
+
+class KernelEdits:
+    """Kernels a student set by hand or from presets, by layer id, over the seeded ones.
+
+    An edit belongs to its layer: it survives edits of strides, padding and activation, and is
+    dropped, with a message saying so, when the layer's kernel no longer has its shape (another
+    kernel_size, number of filters or of input channels).
+    """
+
+    def __init__(self):
+        self._edits: dict[int, tuple[int, list[np.ndarray], list[str]]] = {}
+        self._version = 0
+
+    def __bool__(self) -> bool:
+        return bool(self._edits)
+
+    def set(self, layer_id: int, kernel: np.ndarray, bias: np.ndarray, labels: list[str]) -> None:
+        """Use ``kernel`` and ``bias`` for layer ``layer_id``; ``labels`` name each filter's
+        kernel for the panel ('sobel x', 'edited', 'random')."""
+        self._version += 1
+        self._edits[layer_id] = (self._version,
+                                 [np.array(kernel, np.float32), np.array(bias, np.float32)],
+                                 list(labels))
+
+    def reset(self, layer_id: int) -> None:
+        """Back to the seeded weights."""
+        self._edits.pop(layer_id, None)
+
+    def get(self, layer_id: int):
+        """(version, [kernel, bias], labels) of an edited layer, or None."""
+        return self._edits.get(layer_id)
+
+    def labels(self, layer_id: int) -> list[str] | None:
+        edit = self._edits.get(layer_id)
+        return None if edit is None else list(edit[2])
+
+    def for_stack(self, stack: list[dict], in_channels: list[int]
+                  ) -> tuple[dict[int, tuple[int, list[np.ndarray]]], list[str]]:
+        """The edits that fit ``stack`` ({id: (version, weights)}), and a message for each one
+        dropped because its layer's kernel changed shape (those are forgotten)."""
+        edits = {i: (version, weights) for i, (version, weights, _) in self._edits.items()}
+        used, dropped, gone = fitting_edits(stack, in_channels, edits)
+        for layer_id in gone:
+            del self._edits[layer_id]
+        return used, dropped
+
+    def weights(self) -> dict[int, list[np.ndarray]]:
+        """{layer id: [kernel, bias]} of every edit (as ``export_html`` takes them)."""
+        return {i: weights for i, (_, weights, _) in self._edits.items()}
+
+
+def fitting_edits(stack: list[dict], in_channels: list[int], edits: dict
+                  ) -> tuple[dict, list[str], list[int]]:
+    """Which of ``edits`` ({layer id: value with value[-1] = [kernel, bias]}) fit ``stack``.
+
+    Returns the fitting ones (same form), a message per edit whose layer's kernel changed
+    shape, and the ids of those layers.
+    """
+    used, dropped, gone = {}, [], []
+    for index, (spec, channels) in enumerate(zip(stack, in_channels, strict=True)):
+        edit = edits.get(spec["id"])
+        if edit is None:
+            continue
+        weights = edit[-1]
+        seeded = layer_weights(spec, seed=0, in_channels=channels)
+        if seeded is None or seeded[0].shape != np.shape(weights[0]):
+            have = "×".join(str(v) for v in np.shape(weights[0]))
+            need = "no kernel" if seeded is None else "×".join(
+                str(v) for v in seeded[0].shape) + " ones"
+            dropped.append(
+                f"{spec['type']} (layer {index + 1}): its edited {have} kernels no longer "
+                f"fit (it now needs {need}), so it is back to its seeded random weights.")
+            gone.append(spec["id"])
+            continue
+        used[spec["id"]] = edit
+    return used, dropped, gone

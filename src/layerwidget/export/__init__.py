@@ -26,11 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data import ImageSet, as_image_set, sample_digits
+from ..data import ImageSet, as_image_set
 from ..errors import LayerSpecError, LayerWidgetError
 from ..layers import DEFAULT_STACK, normalize_stack
 from ..pipeline import Pipeline
 from ..shapes import stack_shapes
+from ..weights import fitting_edits
 from .grid import (
     DEFAULT_VARY,
     base_index,
@@ -40,7 +41,7 @@ from .grid import (
     default_vary,
     show,
 )
-from .page import ImageStore, combination, error_combination, page_html
+from .page import PALETTES, ImageStore, combination, error_combination, page_html
 
 __all__ = ["DEFAULT_VARY", "MAX_COMBINATIONS", "MNIST_ATTRIBUTION", "ExportReport",
            "ExportTooLargeError", "export_html"]
@@ -86,18 +87,11 @@ class ExportReport:
     invalid_combinations: int
 
 
-def _is_sample(images: ImageSet) -> bool:
-    """Whether the images are the embedded MNIST digits (so the page must credit MNIST)."""
-    pixels, labels = sample_digits()
-    return (images.pixels.shape == (*pixels.shape, 1) and images.labels is not None
-            and np.array_equal(images.pixels[..., 0], pixels)
-            and np.array_equal(images.labels, labels))
-
-
 def export_html(path, *, layers=None, images=None, labels=None, image_set: ImageSet | None = None,
                 image_index: int = 0, seed: int = 0, pixel_scale: str = "raw",
                 vary: dict | None = None, title: str | None = None,
-                max_bytes: int = 5_000_000) -> ExportReport:
+                max_bytes: int = 5_000_000,
+                kernel_edits: dict[int, list] | None = None) -> ExportReport:
     """Write one self-contained HTML page showing a layer stack's maps, explorable offline.
 
     Every combination of the ``vary`` grid is run with the real tf.keras layers and stored in
@@ -131,6 +125,10 @@ def export_html(path, *, layers=None, images=None, labels=None, image_set: Image
         Page title. Default: "layerwidget: " and the layer types.
     max_bytes : int, default 5_000_000
         Size budget of the page.
+    kernel_edits : dict, optional
+        Layer id -> [kernel, bias] replacing that layer's seeded weights (an explorer's edited
+        kernels). A combination in which a layer's kernel has another shape uses its seeded
+        weights and says so.
 
     Returns
     -------
@@ -188,6 +186,7 @@ def export_html(path, *, layers=None, images=None, labels=None, image_set: Image
             f"vary makes {sizes} = {count:,} combinations, more than the {MAX_COMBINATIONS} one "
             "page may hold; give fewer values (the stack's own value counts as one).")
 
+    given_edits = _check_edits(kernel_edits)
     pipeline = Pipeline()  # one for the whole grid: combinations share built layers
     store = ImageStore()
     combos, invalid = [], 0
@@ -198,7 +197,9 @@ def export_html(path, *, layers=None, images=None, labels=None, image_set: Image
         try:
             stack = normalize_stack(specs)
             x = image_set.input(index, combo_options["pixel_scale"])
-            run = pipeline.run(stack, x, seed=combo_options["seed"])
+            channels = [s[-1] for s in [image_set.shape, *stack_shapes(stack, image_set.shape)]]
+            edits, dropped, _ = fitting_edits(stack, channels[:-1], given_edits)
+            run = pipeline.run(stack, x, seed=combo_options["seed"], edits=edits)
         except LayerSpecError as exc:
             if n == base:
                 raise
@@ -213,7 +214,7 @@ def export_html(path, *, layers=None, images=None, labels=None, image_set: Image
                                             f"TensorFlow failed to run the stack: {exc}"))
             invalid += 1
             continue
-        combos.append(combination(run, store, index, label))
+        combos.append(combination(run, store, index, label, messages=dropped))
         if store.bytes > max_bytes:  # already over budget: stop computing, say so now
             raise ExportTooLargeError(
                 f"the page would be larger than {store.bytes:,} bytes (its pictures alone, after "
@@ -221,7 +222,7 @@ def export_html(path, *, layers=None, images=None, labels=None, image_set: Image
                 "values, use a smaller image or fewer filters, or raise max_bytes.")
 
     footer = []
-    if _is_sample(image_set):
+    if image_set.is_sample:
         footer.append(MNIST_ATTRIBUTION)
     footer.append(f"made with layerwidget {version()}")
     payload = {
@@ -231,7 +232,7 @@ def export_html(path, *, layers=None, images=None, labels=None, image_set: Image
                    "fields": [[k, show(v)] for k, v in spec.items() if k not in ("type", "id")]}
                   for spec in base_stack],
         "options": {k: show(v) for k, v in base_options.items()},
-        "controls": [c.to_json() for c in grid], "base": base,
+        "controls": [c.to_json() for c in grid], "base": base, "palettes": PALETTES,
         "images": store.images, "combos": combos,
     }
     page = page_html(payload, title, footer).encode("utf-8")
@@ -243,6 +244,23 @@ def export_html(path, *, layers=None, images=None, labels=None, image_set: Image
     log.debug("exported %d combinations (%d invalid, %d pictures) to %s in %.2f s", count,
               invalid, len(store.images), path, time.perf_counter() - start)
     return ExportReport(path, len(page), count, invalid)
+
+
+def _check_edits(kernel_edits) -> dict:
+    """{layer id: (0, [kernel, bias])} from ``kernel_edits``, checked."""
+    if kernel_edits is None:
+        return {}
+    if not isinstance(kernel_edits, dict):
+        raise TypeError(f"kernel_edits is {type(kernel_edits).__name__}; give a dict of layer id "
+                        "-> [kernel, bias], as LayerExplorer.to_html passes it.")
+    checked = {}
+    for layer_id, weights in kernel_edits.items():
+        try:
+            kernel, bias = (np.asarray(w, np.float32) for w in weights)
+        except (TypeError, ValueError):
+            raise TypeError(f"kernel_edits[{layer_id!r}] is not [kernel, bias].") from None
+        checked[layer_id] = (0, [kernel, bias])
+    return checked
 
 
 def _write_atomically(path: Path, content: bytes) -> None:

@@ -15,11 +15,14 @@ import math
 from typing import Any
 
 from .._assets import bundle_css, bundle_js
-from ..captions import picture_notes, stage_caption, stage_name
-from ..render import paint
+from ..captions import legend_ticks, number, picture_notes, stage_caption, stage_name
+from ..render import GREYS, RDBU, paint
 from .grid import plain
 
-__all__ = ["ImageStore", "combination", "error_combination", "page_html"]
+__all__ = ["PALETTES", "ImageStore", "combination", "error_combination", "page_html"]
+
+PALETTES = {"Greys": list(GREYS), "RdBu": list(RDBU)}
+"""The colour anchors of the two scales, for the page's legends (as the pictures use them)."""
 
 # Largest displayed size of one map cell and of a stage image, in CSS pixels.
 _MAX_CELL_PX, _MAX_IMG_W, _MAX_IMG_H = 11, 420, 300
@@ -43,13 +46,16 @@ class ImageStore:
         self._index: dict[str, int] = {}
         self.bytes = 0
 
-    def add(self, png: bytes, width: int, height: int) -> int:
+    def add(self, png: bytes, width: int, height: int, cell_px: int | None = None) -> int:
+        """Store a picture once; ``cell_px`` fixes its display scale (default: fit the box)."""
         digest = hashlib.sha256(png).hexdigest()
         if digest not in self._index:
             src = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
             self._index[digest] = len(self.images)
+            display = ([width * cell_px, height * cell_px] if cell_px
+                       else _display_size(width, height))
             self.images.append({"src": src, "width": width, "height": height,
-                                "display": _display_size(width, height)})
+                                "display": display})
             self.bytes += len(src)
         return self._index[digest]
 
@@ -69,8 +75,34 @@ def label_json(label: Any) -> Any:
     return str(label)
 
 
-def combination(run, store: ImageStore, image_index: int, label: Any) -> dict:
-    """The JSON of one valid combination: per stage its caption, facts and picture.
+def _focus(run, store: ImageStore) -> dict | None:
+    """Channel 0 of the first Conv2D stage, large, with the kernel that made it, printed."""
+    index = next((i for i, layer in enumerate(run.layers)
+                  if type(layer).__name__ == "Conv2D"), None)
+    if index is None:
+        return None
+    values = run.outputs[index][0, :, :, :1]
+    picture = paint(values)
+    height, width = picture.layout.size
+    kernel, bias = run.layers[index].get_weights()
+    return {
+        "title": f"{stage_name(index + 1, run.stats[index + 1].name)} · channel 0, and the "
+                 f"kernel of filter 0 (input channel 0) · bias {number(float(bias[0]))}",
+        "image": store.add(picture.png, width, height, cell_px=8),
+        "kernel": [[f"{float(v):.3g}" for v in row] for row in kernel[:, :, 0, 0]],
+        "weights": [[float(v) for v in row] for row in kernel[:, :, 0, 0]],
+        "legend": _legend(picture),
+    }
+
+
+def _legend(picture) -> dict:
+    return {"palette": "RdBu" if picture.diverging else "Greys",
+            "ticks": legend_ticks(picture.lo, picture.hi, picture.diverging)}
+
+
+def combination(run, store: ImageStore, image_index: int, label: Any,
+                messages: list[str] | None = None) -> dict:
+    """The JSON of one valid combination: per stage its caption, facts, picture and legend.
 
     Each stage is painted by :func:`layerwidget.render.paint` and captioned by
     :func:`layerwidget.captions.stage_caption`, as the live widget does for its first page.
@@ -87,9 +119,10 @@ def combination(run, store: ImageStore, image_index: int, label: Any) -> dict:
             "caption": stage_caption(i, stats.name, stats.shape, stats.min, stats.max,
                                      label=label, notes=notes),
             "step": picture.step, "image": store.add(picture.png, width, height),
+            "legend": _legend(picture),
         })
     return {"image_index": image_index, "label": label_json(label), "error": None,
-            "stages": stages}
+            "stages": stages, "focus": _focus(run, store), "notes": list(messages or [])}
 
 
 def error_combination(image_index: int, label: Any, message: str) -> dict:
@@ -122,7 +155,8 @@ def page_html(payload: dict, title: str, footer: list[str]) -> str:
         "aria-label=\"layer stack\" onsubmit=\"return false\"></form></aside>\n"
         # Above the maps, where the reader looks after a change, however long the panel is.
         "<div class=\"lw-view\"><div id=\"lw-error\" class=\"lw-page-error\" role=\"alert\" "
-        "hidden></div>\n<section id=\"lw-stages\" class=\"lw-stages\" aria-label=\"stages\">"
+        "hidden></div>\n<div id=\"lw-note\" class=\"lw-page-note\" role=\"status\" hidden>"
+        "</div>\n<section id=\"lw-stages\" class=\"lw-stages\" aria-label=\"stages\">"
         "</section></div>\n</div>\n"
         f"<footer>{lines}</footer>\n"
         f"<script type=\"application/json\" id=\"lw-data\">{_script_json(payload)}</script>\n"

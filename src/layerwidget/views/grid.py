@@ -9,8 +9,11 @@ import numpy as np
 
 from .. import options
 from .._transport import Batcher
-from ..captions import stage_heading
+from .._widgets import close_tree
+from ..captions import histogram_title, stage_heading
+from ..pipeline import stage_histogram
 from ..sizing import explorer_scale, stage_size
+from .histogram import HistogramView
 from .stages import StageView
 
 __all__ = ["StageGrid"]
@@ -32,22 +35,30 @@ class StageGrid:
         self._batch = batch
         self._on_pick = on_pick
         self.views: list[StageView] = []
+        self.histograms: list[HistogramView] = []
+        self._cards: list[widgets.VBox] = []
         self.box = widgets.Box(layout=widgets.Layout(
             display="flex", flex_flow="row wrap", align_items="flex-start"))
         self.box.add_class("layerwidget-stages")
         batch.adopt(self.box)
 
     def draw(self, arrays: list[np.ndarray], names: list[str], *, page: int, label=None,
-             input_channels: bool = False) -> None:
+             input_channels: bool = False, histograms: bool = False) -> None:
         """Draw ``arrays`` (the input first, each (1, H, W, C)) named ``names`` (layer types)."""
         while len(self.views) < len(arrays):
-            view = StageView(len(self.views), self._on_pick)
-            self._batch.adopt(*view.widgets)
+            view, hist = StageView(len(self.views), self._on_pick), HistogramView()
+            card = widgets.VBox([view.figure])
+            self._batch.adopt(*view.widgets, hist.figure, card)
             self.views.append(view)
-        for view in self.views[len(arrays):]:
-            self._batch.release(*view.widgets)
+            self.histograms.append(hist)
+            self._cards.append(card)
+        for view, hist, card in zip(self.views[len(arrays):], self.histograms[len(arrays):],
+                                    self._cards[len(arrays):], strict=True):
+            self._batch.release(*view.widgets, hist.figure, card)
             view.close()
-        del self.views[len(arrays):]
+            hist.close()
+            close_tree(card)
+        del self.views[len(arrays):], self.histograms[len(arrays):], self._cards[len(arrays):]
         scale = explorer_scale(*arrays[0].shape[1:3])
         for i, (view, array, name) in enumerate(zip(self.views, arrays, names, strict=True)):
             _, h, w, c = array.shape
@@ -58,15 +69,28 @@ class StageGrid:
                       channels=channels, size=stage_size(h, w, tiles, scale),
                       diverging=False if i == 0 else None, colour=colour,
                       with_channels=colour and input_channels)
-        figures = tuple(v.figure for v in self.views)
-        if self.box.children != figures:
-            self.box.children = figures
+            hist, card = self.histograms[i], self._cards[i]
+            if histograms:
+                counts, edges = stage_histogram(array)
+                width = view.figure.layout.width or "340px"
+                hist.show(counts, edges, histogram_title(i, name, array),
+                          max(int(float(width.rstrip("px"))), 200))
+            children = (view.figure, hist.figure) if histograms else (view.figure,)
+            if card.children != children:
+                card.children = children
+        cards = tuple(self._cards)
+        if self.box.children != cards:
+            self.box.children = cards
 
     def close(self) -> None:
         """Close every figure and the box."""
-        for view in self.views:
-            self._batch.release(*view.widgets)
+        for view, hist, card in zip(self.views, self.histograms, self._cards, strict=True):
+            self._batch.release(*view.widgets, hist.figure, card)
             view.close()
+            hist.close()
+            close_tree(card)
         self.views.clear()
+        self.histograms.clear()
+        self._cards.clear()
         self._batch.release(self.box)
-        self.box.close()
+        close_tree(self.box)

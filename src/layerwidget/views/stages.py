@@ -194,6 +194,37 @@ class StageView:
             self._legend.label = "all channels" if shown > 1 else "values"
             self._legend.visible = True
 
+    def show_field(self, rect: tuple | None, channel: int | None = None) -> None:
+        """Outline ``rect`` = ((top, left), (bottom, right)) map pixels (half-open) on every
+        shown tile, or only on ``channel``'s tile; None hides the outlines."""
+        picture = self.picture
+        if rect is None or picture is None or (self._last is not None and self._last[5]):
+            if self.fields.visible:
+                self.fields.visible = False
+            return
+        (top, left), (bottom, right) = rect
+        layout, step = picture.layout, picture.step
+        rows_total = layout.size[0]
+        first, end = picture.channels
+        tiles = range(end - first) if channel is None else [channel - first]
+        xs, ys = [], []
+        for k in tiles:
+            if not 0 <= k < end - first:
+                continue
+            r, c = divmod(k, layout.cols)
+            x0 = c * (layout.w + 1) + left / step
+            x1 = c * (layout.w + 1) + right / step
+            y0 = rows_total - r * (layout.h + 1) - top / step
+            y1 = rows_total - r * (layout.h + 1) - bottom / step
+            xs.append([x0, x1, x1, x0, x0])
+            ys.append([y0, y0, y1, y1, y0])
+        if not xs:
+            self.fields.visible = False
+            return
+        with self.fields.hold_sync():
+            self.fields.x, self.fields.y = np.array(xs), np.array(ys)
+            self.fields.visible = True
+
     def locate(self, x: float, y: float) -> tuple[int, int, int] | None:
         """(channel, row, col) of the map pixel at data coordinates (x, y), or None."""
         if self.picture is None or self._last is None or self._last[5]:

@@ -1,0 +1,284 @@
+"""The focus view: one channel drawn large, the kernel that made it, and one value explained.
+
+bqplot's GridHeatMap is the mark with tooltips (row, column, value) and printed cell values, but
+it draws one SVG rectangle per cell, so it is used where cells are few: the focused channel up to
+MAX_FOCUS_CELLS cells (a larger one falls back to a picture; clicking still picks a unit), kernel
+slices, and the input patch of one unit. Colours follow the stage's own scale (the focused map)
+or a red–blue scale symmetric around 0 (weights, products).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import bqplot as bq
+import ipywidgets as widgets
+import numpy as np
+
+from .._widgets import close_tree
+from ..render import GREYS, RDBU, paint
+
+__all__ = ["MAX_FOCUS_CELLS", "FocusArea", "GridView"]
+
+MAX_FOCUS_CELLS = 4096
+"""Most cells the focused map draws as a GridHeatMap (64×64); larger maps are a picture."""
+MAX_KERNEL_SLICES = 4
+"""Input channels of a kernel drawn at once (the arithmetic of a unit uses all of them)."""
+_TITLE_STYLE = {"font-size": "12px", "fill": "var(--jp-ui-font-color1, #222)"}
+_TITLE_CHAR_PX = 7.0
+
+
+def _colours(lo: float, hi: float, diverging: bool) -> dict:
+    if diverging:
+        return {"colors": list(RDBU), "mid": 0.0, "min": lo, "max": hi}
+    return {"colors": list(GREYS), "mid": None, "min": lo, "max": hi if hi > lo else lo + 1}
+
+
+class GridView:
+    """One figure holding one GridHeatMap: a small map whose cells can be read and picked."""
+
+    def __init__(self, *, tooltip: bool = False, printed: bool = False,
+                 on_pick: Callable[[int, int], None] | None = None):
+        self._rows = bq.LinearScale(reverse=True)
+        self._cols = bq.LinearScale()
+        self._colour = bq.ColorScale(colors=list(GREYS), min=0.0, max=1.0)
+        tip = None
+        if tooltip:
+            tip = bq.Tooltip(fields=["row", "column", "color"], labels=["row", "col", "value"],
+                             formats=["", "", ".4~f"])
+        interactions = {}
+        if tooltip:
+            interactions["hover"] = "tooltip"
+        if on_pick is not None:
+            interactions["click"] = "select"
+        self.heat = bq.GridHeatMap(
+            color=np.zeros((2, 2)), scales={"row": self._rows, "column": self._cols,
+                                            "color": self._colour},
+            row_align="start", column_align="start", stroke="transparent",
+            # Three significant digits ("227", "-0.13"), dark text on a light halo: readable on
+            # the darkest and the lightest cells.
+            display_format=".3~g" if printed else None, null_color="transparent",
+            font_style={"font-size": "11px", "fill": "#111", "paint-order": "stroke",
+                        "stroke": "#fff", "stroke-width": "3px"},
+            tooltip=tip, interactions=interactions,
+            selected_style={"stroke": "#e6007e", "stroke-width": "2"},
+        )
+        if on_pick is not None:
+            self.heat.observe(lambda change: self._picked(change, on_pick), names="selected")
+        self.figure = bq.Figure(
+            marks=[self.heat], axes=[], padding_x=0, padding_y=0, animation_duration=0,
+            fig_margin={"top": 24, "bottom": 4, "left": 4, "right": 4},
+            title_style=dict(_TITLE_STYLE), background_style={"fill": "none"},
+            display_toolbar=False, layout=widgets.Layout(width="100px", height="100px"))
+        self.figure.add_class("layerwidget-focus")
+        self._shape: tuple | None = None
+        self._quiet = False
+
+    def _picked(self, change, on_pick) -> None:
+        if self._quiet or not change["new"]:
+            return
+        row, col = change["new"][0]
+        on_pick(int(row), int(col))
+
+    def show(self, values: np.ndarray, title: str, *, lo: float, hi: float, diverging: bool,
+             cell_px: float, selected: tuple[int, int] | None = None) -> None:
+        """Draw the (h, w) ``values`` at ``cell_px`` a cell, coloured from ``lo`` to ``hi``."""
+        values = np.asarray(values, dtype=np.float64)
+        h, w = values.shape
+        if h == w == 1:
+            # bqplot squeezes a 1×1 array to a scalar, which GridHeatMap refuses: add a blank
+            # (NaN, transparent) cell beyond the plotted range.
+            values = np.array([[values[0, 0], np.nan]])
+        plot_w = max(w * cell_px, len(title) * _TITLE_CHAR_PX - 8)
+        key = (h, w, cell_px, plot_w)
+        with self.figure.hold_sync(), self.heat.hold_sync(), self._colour.hold_sync():
+            for name, value in _colours(lo, hi, diverging).items():
+                setattr(self._colour, name, value)
+            if self._shape != key:
+                pad = (plot_w / cell_px - w) / 2  # a title wider than the map: centre it,
+                self._rows.min, self._rows.max = 0.0, float(h)  # cells stay square
+                self._cols.min, self._cols.max = -pad, float(w) + pad
+                self.figure.layout.width = f"{round(plot_w) + 8}px"
+                self.figure.layout.height = f"{round(h * cell_px) + 28}px"
+            # Colours, rows and columns change together; their sizes are checked at the end.
+            with self.heat.hold_trait_notifications():
+                self.heat.color = values
+                if self._shape is None or self._shape[:2] != (h, w):
+                    self.heat.row = np.arange(h)
+                    self.heat.column = np.arange(values.shape[1])
+            self._shape = key
+            self.figure.title = title
+            self._quiet = True
+            try:
+                self.heat.selected = None if selected is None else np.array([selected])
+            finally:
+                self._quiet = False
+
+    def close(self) -> None:
+        close_tree(self.figure)
+
+
+class PictureFocus:
+    """A focused map too large for per-cell marks: a picture; a click still picks a unit."""
+
+    def __init__(self, on_pick: Callable[[int, int], None] | None = None):
+        self._x = bq.LinearScale(min=0.0, max=1.0)
+        self._y = bq.LinearScale(min=0.0, max=1.0)
+        # Two Image widgets take turns, as in the stage figures (bqplot repaints on a new
+        # `image`, not on new bytes).
+        self._spare = [widgets.Image(value=b"", format="png") for _ in range(2)]
+        self.image = bq.Image(image=self._spare[0], x=[0.0, 1.0], y=[0.0, 1.0],
+                              scales={"x": self._x, "y": self._y}, pixelated=True)
+        self._on_pick = on_pick
+        self._size, self._step = (1, 1), 1
+        self.image.on_element_click(self._clicked)
+        self.figure = bq.Figure(
+            marks=[self.image], axes=[], padding_x=0, padding_y=0, animation_duration=0,
+            fig_margin={"top": 24, "bottom": 4, "left": 4, "right": 4},
+            title_style=dict(_TITLE_STYLE), background_style={"fill": "none"},
+            display_toolbar=False, layout=widgets.Layout(width="300px", height="300px"))
+        self.figure.add_class("layerwidget-focus")
+
+    @property
+    def widgets(self) -> tuple:
+        return (self.figure, *self._spare)
+
+    def show(self, values: np.ndarray, title: str, *, diverging: bool) -> None:
+        h, w = values.shape
+        picture = paint(values[:, :, None], diverging=diverging)
+        rows, cols = picture.layout.size
+        cell = min(400 / cols, 400 / rows)
+        new = self._spare[1] if self.image.image is self._spare[0] else self._spare[0]
+        new.value = picture.png
+        with self.figure.hold_sync(), self.image.hold_sync():
+            self._x.min, self._x.max = 0.0, float(cols)
+            self._y.min, self._y.max = 0.0, float(rows)
+            self.image.x, self.image.y = [0.0, float(cols)], [0.0, float(rows)]
+            self.image.image = new
+            self.figure.title = title
+            self.figure.layout.width = f"{round(cols * cell) + 8}px"
+            self.figure.layout.height = f"{round(rows * cell) + 28}px"
+        self._size, self._step = (h, w), picture.step
+
+    def _clicked(self, _mark, event) -> None:
+        data = event.get("data", {})
+        h, w = self._size
+        col = int(float(data.get("click_x", -1)) * self._step)
+        row = int((self._y.max - float(data.get("click_y", -1))) * self._step)
+        if self._on_pick is not None and 0 <= row < h and 0 <= col < w:
+            self._on_pick(row, col)
+
+    def close(self) -> None:
+        close_tree(*self.widgets)
+
+
+def _symmetric(*arrays) -> tuple[float, float]:
+    """A colour range symmetric around 0 that holds every value of ``arrays``."""
+    top = max((float(np.nanmax(np.abs(a))) for a in arrays if np.size(a)), default=1.0)
+    top = top if top > 0 else 1.0
+    return -top, top
+
+
+class FocusArea:
+    """The focused channel, its kernel and one unit's arithmetic, below the stage figures.
+
+    Parameters
+    ----------
+    on_unit : callable(row, col)
+        Called when the reader picks a unit of the focused map.
+    """
+
+    def __init__(self, on_unit: Callable[[int, int], None],
+                 on_weight: Callable[[int, int, int], None] | None = None):
+        self._on_unit = on_unit
+        self.map = GridView(tooltip=True, on_pick=on_unit)
+        self.picture = PictureFocus(on_pick=on_unit)
+        # A click on a weight picks it for editing: (slice, row, col).
+        self.kernels = [GridView(printed=True, on_pick=None if on_weight is None else
+                                 (lambda r, c, k=k: on_weight(k, r, c)))
+                        for k in range(MAX_KERNEL_SLICES)]
+        self.patch = GridView(printed=True)
+        self.weights = GridView(printed=True)
+        self.products = GridView(printed=True)
+        # Figures join these boxes once drawn (see show_map for why).
+        self._kernel_box = widgets.HBox([])
+        self._arith_box = widgets.HBox([])
+        self._map_box = widgets.Box([])
+        self._content = widgets.Box(
+            [self._map_box, widgets.VBox([self._kernel_box, self._arith_box])],
+            layout=widgets.Layout(display="flex", flex_flow="row wrap",
+                                  align_items="flex-start"))
+        # Hidden by taking the figures out of the page: a bqplot figure laid out in a box of
+        # no size draws rectangles of negative size (console errors).
+        self.box = widgets.VBox([])
+        self.box.add_class("layerwidget-focus-area")
+
+    @property
+    def widgets(self) -> tuple:
+        return (self.box, self._content, self.map.figure, *self.picture.widgets,
+                *(k.figure for k in self.kernels), self.patch.figure, self.weights.figure,
+                self.products.figure)
+
+    def hide(self) -> None:
+        if self.box.children:
+            self.box.children = ()
+
+    def show_map(self, values: np.ndarray, title: str, *, lo: float, hi: float,
+                 diverging: bool, unit: tuple[int, int] | None) -> None:
+        """The focused channel (h, w), on its stage's colour scale."""
+        h, w = values.shape
+        if h * w <= MAX_FOCUS_CELLS:
+            cell = max(4.0, min(14.0, 360 / max(h, w)))
+            self.map.show(values, title, lo=lo, hi=hi, diverging=diverging, cell_px=cell,
+                          selected=unit)
+            target = self.map.figure
+        else:
+            self.picture.show(values, title + "  ·  click a pixel to read it",
+                              diverging=diverging)
+            target = self.picture.figure
+        if self._map_box.children != (target,):
+            self._map_box.children = (target,)
+        # Put in the page only once its figures hold their state: bqplot reads a figure's title
+        # when its view first renders, and a change arriving during that render is lost.
+        if self.box.children != (self._content,):
+            self.box.children = (self._content,)
+
+    def show_kernel(self, slices: list[tuple[str, np.ndarray]],
+                    picked: tuple[int, int, int] | None = None) -> None:
+        """Up to MAX_KERNEL_SLICES (title, (k, k) weights) of the focused filter, or none;
+        ``picked`` = (slice, row, col) of the weight being edited."""
+        lo, hi = _symmetric(*(w for _, w in slices))
+        shown = []
+        for k, (view, (title, weights)) in enumerate(zip(self.kernels,
+                                                         slices[:MAX_KERNEL_SLICES],
+                                                         strict=False)):
+            size = max(weights.shape)
+            selected = picked[1:] if picked is not None and picked[0] == k else None
+            view.show(weights, title, lo=lo, hi=hi, diverging=True,
+                      cell_px=max(14.0, min(40.0, 120 / size)), selected=selected)
+            shown.append(view.figure)
+        if self._kernel_box.children != tuple(shown):
+            self._kernel_box.children = tuple(shown)
+
+    def show_arithmetic(self, parts: list[tuple[str, np.ndarray, bool]]) -> None:
+        """Grids of one unit's arithmetic: (title, values, signed) for each part shown."""
+        views = [self.patch, self.weights, self.products]
+        shown = []
+        lo, hi = _symmetric(*(v for _, v, _ in parts))
+        for view, (title, values, signed) in zip(views, parts, strict=False):
+            k = max(values.shape)
+            cell = max(14.0, min(40.0, 120 / k))
+            if signed:
+                view.show(values, title, lo=lo, hi=hi, diverging=True, cell_px=cell)
+            else:
+                top = float(np.nanmax(values)) if np.size(values) else 1.0
+                low = float(np.nanmin(values)) if np.size(values) else 0.0
+                view.show(values, title, lo=low, hi=top, diverging=low < 0 < top,
+                          cell_px=cell)
+            shown.append(view.figure)
+        if self._arith_box.children != tuple(shown):
+            self._arith_box.children = tuple(shown)
+
+    def close(self) -> None:
+        self.picture.close()
+        close_tree(*self.widgets)

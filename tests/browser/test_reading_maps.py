@@ -1,0 +1,172 @@
+"""Reading a map in the browser: click a tile, hover a cell, choose a preset, see the field."""
+
+from __future__ import annotations
+
+import json
+
+from labpage import ARTIFACTS_DIR, kernel_exec, write_notebook
+
+CELLS = [
+    "from layerwidget import LayerExplorer\nimport numpy as np",
+    "ex = LayerExplorer()\nex",
+]
+
+IMAGE_BOX_JS = """
+(i) => {
+  const fig = document.querySelectorAll('.layerwidget-stage')[i];
+  const r = fig.querySelector('svg image').getBoundingClientRect();
+  return {x: r.x, y: r.y, width: r.width, height: r.height};
+}
+"""
+
+
+def layout_of(lab, stage):
+    code = (f"v = ex._stages.views[{stage}]; p = v.picture\n"
+            "print(json.dumps({'h': p.layout.h, 'w': p.layout.w, 'cols': p.layout.cols, "
+            "'rows': p.layout.rows, 'size': list(p.layout.size), 'step': p.step}))")
+    return json.loads(kernel_exec(lab, "import json\n" + code))
+
+
+def click_map_pixel(lab, stage, channel, row, col):
+    """Click the centre of map pixel (row, col) of ``channel``'s tile in stage ``stage``."""
+    layout = layout_of(lab, stage)
+    box = lab.page.evaluate(IMAGE_BOX_JS, stage)
+    cell_w = box["width"] / layout["size"][1]
+    cell_h = box["height"] / layout["size"][0]
+    tile_r, tile_c = divmod(channel, layout["cols"])
+    x = box["x"] + (tile_c * (layout["w"] + 1) + col + 0.5) * cell_w
+    y = box["y"] + (tile_r * (layout["h"] + 1) + row + 0.5) * cell_h
+    lab.page.mouse.click(x, y)
+
+
+def wait_for_focus(lab, text):
+    lab.page.wait_for_function(
+        "(text) => { const f = document.querySelector('.layerwidget-focus-area');"
+        " return f && getComputedStyle(f).display !== 'none' && f.textContent.includes(text); }",
+        arg=text, timeout=30_000)
+
+
+def test_click_hover_preset_and_receptive_field(lab_page, jupyter_server):
+    lab = lab_page(write_notebook(jupyter_server.root, "reading_maps.ipynb", CELLS))
+    panel = lab.run_explorer()
+    lab.page.wait_for_function(
+        "() => document.querySelectorAll('.layerwidget-stage svg image[href]').length === 4",
+        timeout=60_000)
+    lab.page.wait_for_timeout(300)
+
+    # Legends read each stage's min and max, as the status list does.
+    stats = json.loads(kernel_exec(lab, "import json\nprint(json.dumps([[s.min, s.max] for s "
+                                        "in ex.stats]))"))
+    ticks = lab.page.evaluate(
+        "() => Array.from(document.querySelectorAll('.layerwidget-stage')).map((f) =>"
+        " Array.from(f.querySelectorAll('.ColorBar .tick text')).map((t) => t.textContent))")
+    for (lo, hi), labels in zip(stats, ticks, strict=True):
+        assert labels[0] == f"{lo:.2f}" and labels[-1] == f"{hi:.2f}", (lo, hi, labels)
+
+    # A click on a pixel of channel 2's tile in the Conv2D stage focuses that channel and
+    # explains that unit.
+    click_map_pixel(lab, 1, 2, 10, 12)
+    wait_for_focus(lab, "channel 2")
+    focus = json.loads(kernel_exec(lab, "print(json.dumps([ex.focus, ex.unit]))"))
+    assert focus == [[1, 2], [10, 12]]
+    explain = panel.locator(".lw-explain")
+    explain.wait_for(state="visible", timeout=30_000)
+    assert "products" in explain.text_content()
+    lab.screenshot("reading_focus")
+
+    # The receptive field of that unit on the input: a rectangle of the size the core gives.
+    field = json.loads(kernel_exec(lab, "print(json.dumps(ex.receptive_field(1, 10, 12)))"))
+    (top, left), (bottom, right) = field
+    rect = lab.page.evaluate("""() => {
+        const fig = document.querySelectorAll('.layerwidget-stage')[0];
+        const path = Array.from(fig.querySelectorAll('path.curve, .curve path, path.line'))
+          .find((p) => p.getBoundingClientRect().width > 0);
+        const r = path.getBoundingClientRect();
+        const img = fig.querySelector('svg image').getBoundingClientRect();
+        return {w: r.width, h: r.height, x: r.x - img.x, y: r.y - img.y, cell: img.width / 28};
+    }""")
+    assert abs(rect["w"] / rect["cell"] - (right - left)) < 0.3, (rect, field)
+    assert abs(rect["h"] / rect["cell"] - (bottom - top)) < 0.3, (rect, field)
+    assert abs(rect["x"] / rect["cell"] - left) < 0.3 and abs(rect["y"] / rect["cell"] - top) < 0.3
+
+    # Hovering a cell of the large map shows its exact value in the tooltip: the cell with the
+    # largest magnitude, so a wrong cell or a rounded-away value would show.
+    where = json.loads(kernel_exec(lab, "m = np.abs(ex.outputs[0][0, :, :, 2])\n"
+                                        "print(json.dumps([int(v) for v in "
+                                        "np.unravel_index(m.argmax(), m.shape)]))"))
+    cell = lab.page.locator(".layerwidget-focus .heatmapcell").nth(where[0] * 28 + where[1])
+    cell.scroll_into_view_if_needed()
+    cell.hover()
+    tooltip = lab.page.locator(".bqplot_mark_tooltip").filter(has_text="value").first
+    tooltip.wait_for(state="visible", timeout=10_000)
+    # Time to answer a pointer, in the page: from the mouse event to the frame that shows the
+    # tooltip for another cell (kernel not involved).
+    pointing_ms = lab.page.evaluate("""async (index) => {
+        const cells = document.querySelectorAll('.layerwidget-focus .heatmapcell');
+        const target = cells[index];
+        const r = target.getBoundingClientRect();
+        const tip = () => Array.from(document.querySelectorAll('.bqplot_mark_tooltip'))
+          .find((t) => getComputedStyle(t).display !== 'none' && t.textContent.includes('value'));
+        const before = tip() ? tip().textContent : '';
+        const t0 = performance.now();
+        for (const type of ['mouseout', 'mouseover', 'mousemove']) {
+          target.dispatchEvent(new MouseEvent(type, {bubbles: true, clientX: r.x + 2,
+                                                     clientY: r.y + 2}));
+        }
+        while (!(tip() && tip().textContent !== before)) {
+          await new Promise((resolve) => requestAnimationFrame(resolve));
+          if (performance.now() - t0 > 5000) return null;
+        }
+        await new Promise((resolve) => requestAnimationFrame(resolve));
+        return performance.now() - t0;
+    }""", where[0] * 28 + where[1] + 1)
+    assert pointing_ms is not None, "no tooltip for the next cell"
+    cell.hover()
+    tooltip.wait_for(state="visible", timeout=10_000)
+    shown = dict(zip(tooltip.locator(".datafield").all_text_contents(),
+                     tooltip.locator(".datavalue").all_text_contents(), strict=True))
+    value = float(kernel_exec(lab, f"print(repr(float(ex.outputs[0][0, {where[0]}, "
+                                   f"{where[1]}, 2])))"))
+    assert (int(shown["row"]), int(shown["col"])) == tuple(where), shown
+    assert abs(float(shown["value"]) - value) <= 5e-5 * max(1.0, abs(value)), (shown, value)
+    lab.screenshot("reading_tooltip")
+
+    # Sobel x from the panel, for every filter: the map is the NumPy cross-correlation.
+    preset = panel.get_by_label("kernels of layer 1: preset")
+    preset.select_option("sobel x")
+    lab.page.wait_for_function(
+        "() => document.querySelector('.layerwidget-panel .lw-kernel-summary')"
+        ".textContent.includes('sobel x: 0, 1, 2')", timeout=30_000)
+    check = kernel_exec(lab, """
+digit = ex.input[0, :, :, 0].astype(np.float64)
+k = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], np.float64)
+padded = np.pad(digit, 1)
+want = np.array([[(padded[r:r + 3, c:c + 3] * k).sum() for c in range(28)] for r in range(28)])
+print(np.allclose(ex.outputs[0][0, :, :, 0], want, atol=1e-3), np.abs(want).max() > 0)
+""")
+    assert check.split() == ["True", "True"], check
+    lab.screenshot("reading_sobel")
+    (ARTIFACTS_DIR / "reading_pointing.json").write_text(
+        json.dumps({"tooltip_visible_ms": round(pointing_ms, 1)}))
+    lab.assert_no_console_errors()
+
+
+def test_histograms_toggle_from_the_panel_and_count_zeros(lab_page, jupyter_server):
+    lab = lab_page(write_notebook(jupyter_server.root, "reading_hist.ipynb", CELLS))
+    panel = lab.run_explorer()
+    lab.page.wait_for_function(
+        "() => document.querySelectorAll('.layerwidget-stage svg image[href]').length === 4",
+        timeout=60_000)
+    panel.get_by_label("histograms").check()
+    hist = lab.page.locator(".layerwidget-histogram").nth(2)
+    hist.wait_for(state="visible", timeout=30_000)
+    zeros = kernel_exec(lab, "print(int((ex.outputs[1] == 0).sum()), ex.outputs[1].size)")
+    count, total = (int(v) for v in zeros.split())
+    lab.page.wait_for_function(
+        "(t) => document.querySelectorAll('.layerwidget-histogram')[2].textContent.includes(t)",
+        arg=f"{count:,} of {total:,} values are 0", timeout=30_000)
+    bars = lab.page.evaluate(
+        "() => document.querySelectorAll('.layerwidget-histogram')[2]"
+        ".querySelectorAll('rect.bar').length")
+    assert bars >= 10
+    lab.screenshot("reading_histograms")
