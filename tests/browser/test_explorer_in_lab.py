@@ -66,7 +66,8 @@ def test_filters_edit_in_the_panel_redraws_and_bad_value_keeps_the_maps(lab_page
     lab.screenshot("explorer_default")
 
     # The labelled control inside the Conv2D fieldset, committed with Enter as a user would.
-    filters = panel.get_by_role("group", name="1. Conv2D").get_by_label("filters")
+    filters = panel.get_by_role("group", name="1. Conv2D").get_by_role(
+        "spinbutton", name="filters")
     filters.fill("5")
     filters.press("Enter")
     wait_for_stage_shape(lab, 1, "(1, 28, 28, 5)")

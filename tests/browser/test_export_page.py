@@ -53,7 +53,7 @@ def test_exported_page_switches_among_precomputed_views_offline(browser, tmp_pat
     path = export_html(tmp_path / "explorer.html").path
     with offline_page(browser) as (page, errors, requests):
         page.goto(path.as_uri())
-        expect(page.locator("figure")).to_have_count(4)
+        expect(page.locator("figure[data-stage]")).to_have_count(4)
         expect(stage(page, 0).locator("figcaption")).to_contain_text("input (1, 28, 28, 1)")
         expect(stage(page, 0).locator("figcaption")).to_contain_text("label 7")
         expect(stage(page, 1).locator("figcaption")).to_contain_text("1. Conv2D (1, 28, 28, 3)")
@@ -69,6 +69,13 @@ def test_exported_page_switches_among_precomputed_views_offline(browser, tmp_pat
         # Every picture decoded: a broken data URL would leave naturalWidth at 0.
         assert page.eval_on_selector_all(
             "figure img", "imgs => imgs.every(i => i.complete && i.naturalWidth > 0)")
+        # Each stage's legend reads its min and max, as its caption does; the focus shows the
+        # first Conv2D's channel 0 with the kernel of filter 0 printed.
+        for i in range(4):
+            caption = stage(page, i).locator("figcaption").text_content()
+            ticks = stage(page, i).locator(".lw-legend-ticks span").all_text_contents()
+            assert f"min {ticks[0]}" in caption and f"max {ticks[-1]}" in caption
+        expect(page.locator("figure.lw-focus table.lw-kernel td")).to_have_count(9)
         assert page.eval_on_selector(
             "figure img", "i => getComputedStyle(i).imageRendering") == "pixelated"
 

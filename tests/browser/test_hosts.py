@@ -18,7 +18,8 @@ def edit_filters_to_five(host: HostPage, panel, screenshot: str) -> None:
     assert "(1, 28, 28, 3)" in host.stage_status(CONV)
     before = host.heatmap_href(CONV)
 
-    filters = panel.get_by_role("group", name="1. Conv2D").get_by_label("filters")
+    filters = panel.get_by_role("group", name="1. Conv2D").get_by_role(
+        "spinbutton", name="filters")
     filters.fill("5")
     filters.press("Enter")
     host.wait_for_stage_shape(CONV, "(1, 28, 28, 5)")

@@ -99,6 +99,13 @@ def test_click_hover_preset_and_receptive_field(lab_page, jupyter_server):
     cell.hover()
     tooltip = lab.page.locator(".bqplot_mark_tooltip").filter(has_text="value").first
     tooltip.wait_for(state="visible", timeout=10_000)
+    shown = dict(zip(tooltip.locator(".datafield").all_text_contents(),
+                     tooltip.locator(".datavalue").all_text_contents(), strict=True))
+    value = float(kernel_exec(lab, f"print(repr(float(ex.outputs[0][0, {where[0]}, "
+                                   f"{where[1]}, 2])))"))
+    assert (int(shown["row"]), int(shown["col"])) == tuple(where), shown
+    assert abs(float(shown["value"]) - value) <= 5e-5 * max(1.0, abs(value)), (shown, value)
+    lab.screenshot("reading_tooltip")
     # Time to answer a pointer, in the page: from the mouse event to the frame that shows the
     # tooltip for another cell (kernel not involved).
     pointing_ms = lab.page.evaluate("""async (index) => {
@@ -121,15 +128,6 @@ def test_click_hover_preset_and_receptive_field(lab_page, jupyter_server):
         return performance.now() - t0;
     }""", where[0] * 28 + where[1] + 1)
     assert pointing_ms is not None, "no tooltip for the next cell"
-    cell.hover()
-    tooltip.wait_for(state="visible", timeout=10_000)
-    shown = dict(zip(tooltip.locator(".datafield").all_text_contents(),
-                     tooltip.locator(".datavalue").all_text_contents(), strict=True))
-    value = float(kernel_exec(lab, f"print(repr(float(ex.outputs[0][0, {where[0]}, "
-                                   f"{where[1]}, 2])))"))
-    assert (int(shown["row"]), int(shown["col"])) == tuple(where), shown
-    assert abs(float(shown["value"]) - value) <= 5e-5 * max(1.0, abs(value)), (shown, value)
-    lab.screenshot("reading_tooltip")
 
     # Sobel x from the panel, for every filter: the map is the NumPy cross-correlation.
     preset = panel.get_by_label("kernels of layer 1: preset")

@@ -10,8 +10,9 @@ CELLS = [
     # A label (shown in the panel and in the input figure's title) carrying the payload.
     "ex = LayerExplorer(images=np.zeros((2, 8, 8), np.uint8), labels=[PAYLOAD, PAYLOAD],\n"
     "                   layers=[{'type': 'Conv2D', 'filters': 2, 'padding': 'same'}])\nex",
-    # An edit arriving from the browser side whose layer type, field and error carry it too.
-    "ex.panel.set_state({'layers': [{'type': PAYLOAD}]})\nprint(ex.error)",
+    # A draft in the panel whose layer type and the error about it carry it too (set from
+    # Python, so the browser shows the draft as if typed there).
+    "ex.panel.layers = [{'type': PAYLOAD}]\nprint(ex.error)",
 ]
 
 
