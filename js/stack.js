@@ -36,7 +36,35 @@ export function stackSection(model, flow, uid) {
     editLayers((layers) => layers.push(spec));
   });
 
+  // A Keras model's layers are its own: listed read-only, with their settings and parameters.
+  function buildModel(info) {
+    box.replaceChildren(h("fieldset", { class: "lw-model" }, [
+      h("legend", { text: `model ${info.name} · ${info.params.toLocaleString()} parameters` }),
+      h("ol", { class: "lw-model-stages" }, info.stages.map((stage, i) => {
+        const show = (v) => (typeof v === "number" && !Number.isInteger(v)
+          ? Number(v.toPrecision(3)) : v);
+        const settings = Object.entries(stage.settings || {})
+          .map(([k, v]) => `${k} ${Array.isArray(v) ? v.map(show).join("×") : show(v)}`)
+          .join(", ");
+        const note = stage.passthrough_at_inference ? " · unchanged at inference" : "";
+        return h("li", { "data-stage": String(i + 1) }, [
+          h("span", { class: "lw-stage-name", text: `${i + 1}. ${stage.name}` }),
+          h("span", { text: ` ${stage.type}${note}` }),
+          h("span", { class: "lw-model-settings", text: settings ? ` · ${settings}` : "" }),
+          h("span", { class: "lw-model-params", text: ` · ${stage.params.toLocaleString()} params` }),
+        ]);
+      })),
+    ]));
+    addRow.hidden = true;
+    structure = "model";
+  }
+
   function build() {
+    const info = model.get("model_info");
+    if (info) {
+      buildModel(info);
+      return;
+    }
     const schema = model.get("schema") || {};
     const layers = currentLayers();
     box.replaceChildren();
@@ -141,6 +169,7 @@ export function stackSection(model, flow, uid) {
   }
 
   function sync() {
+    if (model.get("model_info")) return; // nothing editable
     const layers = currentLayers();
     const shape = JSON.stringify(layers.map((s) => (s && s.type) || null));
     if (shape !== structure) build();

@@ -62,6 +62,7 @@ function render({ model, el }) {
       slider: optionSpec("seed").slider, doc: "seed of the layers' weights" },
     model.get("seed"), (v) => send("seed", v),
   );
+  const seedRow = fieldRow("seed", seed.el, seed.box.id);
   const channelsBox = h("input", { id: `${uid}-inch`, type: "checkbox" });
   channelsBox.addEventListener("change", () => send("input_channels", channelsBox.checked));
   const channelsRow = fieldRow("input channels", channelsBox);
@@ -71,7 +72,7 @@ function render({ model, el }) {
     fieldRow("image index", index.el, index.box.id),
     h("div", { class: "lw-row lw-step" }, [prev, next, labelOut]),
     fieldRow("pixel scale", scale.el),
-    fieldRow("seed", seed.el, seed.box.id),
+    seedRow,
     channelsRow,
   ]);
   const optionControls = {
@@ -122,6 +123,8 @@ function render({ model, el }) {
     channelsBox.checked = !!model.get("input_channels");
     channelsRow.hidden = !optionSpec("input_channels").shown;
     histBox.checked = !!model.get("histograms");
+    // A model's weights are its own: no seed to choose.
+    seedRow.hidden = !!model.get("model_info");
   }
 
   function syncNotice() {

@@ -19,10 +19,13 @@ from .explorer import LayerExplorer
 from .export import ExportReport, ExportTooLargeError, export_html
 from .layers import DEFAULT_STACK, LAYER_TYPES, normalize_stack
 from .pipeline import Pipeline
+from .presets import KERNEL_PRESETS
 from .shapes import stack_shapes
+from .trained import mnist_model
 
 __all__ = [
     "DEFAULT_STACK",
+    "KERNEL_PRESETS",
     "LAYER_TYPES",
     "DatasetUnavailableError",
     "ExportReport",
@@ -36,6 +39,7 @@ __all__ = [
     "as_image_set",
     "export_html",
     "load_mnist",
+    "mnist_model",
     "normalize_stack",
     "sample_digits",
     "stack_shapes",

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ._model_mode import as_map
 from .captions import stage_name
 from .errors import OptionError
 from .explain import ConvExplanation, MaxPoolExplanation, explain_unit
@@ -58,6 +59,7 @@ class ReadingMixin:
         appears in ``code`` and in ``to_html`` pages, and is dropped (with a message) when the
         layer's kernel changes shape.
         """
+        self._refuse_in_model_mode("weights")
         spec, channels = self._weighted(i)
         if value is None or (isinstance(value, str) and value in ("random", RANDOM)):
             self._kernel_edits.reset(spec["id"])
@@ -74,7 +76,12 @@ class ReadingMixin:
     def receptive_field(self, stage: int, row: int, col: int):
         """((top, left), (bottom, right)): the input pixels unit (row, col) of ``stage``
         depends on, half-open, clipped to the input (stage 0 = input, i = output of layer i)."""
-        return receptive_fields(self.layers, self._images.shape, stage, row, col)[0]
+        chain = self._chain(stage) if isinstance(stage, numbers.Integral) and stage > 0 else []
+        if chain is None:
+            raise OptionError(f"stage {stage}: its receptive field cannot be worked out from "
+                              "this model's layers (a merge, a vector, or a layer type the "
+                              "arithmetic does not know on the way).", field="focus")
+        return receptive_fields(chain, self._images.shape, stage, row, col)[0]
 
     def histogram(self, stage: int, bins: int = 40):
         """(counts, edges) of every value of ``stage``, as ``np.histogram`` gives them."""
@@ -91,26 +98,40 @@ class ReadingMixin:
 
     @property
     def explanation(self):
-        """The arithmetic behind the focused unit (see ``layerwidget.explain``), or None."""
+        """The arithmetic behind the focused unit (see ``layerwidget.explain``), or None (no
+        unit, the input, or a model layer whose arithmetic is not a kind it explains)."""
         if self.focus is None or self.unit is None or self.focus[0] == 0:
             return None
+        stage = self.focus[0]
+        spec = self._model_spec(stage)
+        if spec is None:
+            return None
         run = self._results()
-        weights = [layer.get_weights() or None for layer in run.layers]
-        return explain_unit(self.layers, self._stage_arrays(), weights, self.focus[0],
+        arrays = self._stage_arrays()
+        weights = run.layers[stage - 1].get_weights() or None
+        if weights is not None and len(weights) == 1:  # a layer without bias
+            weights = [weights[0], np.zeros(weights[0].shape[-1] if spec["type"] == "Conv2D"
+                                            else arrays[stage].shape[-1], np.float32)]
+        return explain_unit([spec], [arrays[stage - 1], arrays[stage]], [weights], 1,
                             *self.unit, channel=self.focus[1])
 
     # ---- helpers ----
 
     def _stage_arrays(self) -> list[np.ndarray]:
+        """Every stage as (1, H, W, C), the input first (a model's vectors as one row)."""
         run = self._results()
-        return [run.input, *run.outputs]
+        return [as_map(a) for a in (run.input, *run.outputs)]
 
     def _stage_shapes(self) -> list[tuple[int, int, int]]:
+        if self._plan is not None:
+            return [tuple(a.shape[1:]) for a in self._stage_arrays()]
         shape = self._images.shape
         return [shape, *stack_shapes(self.layers, shape)]
 
     def _weighted(self, i) -> tuple[dict, int]:
         """(spec, input channels) of layer ``i``, which must have a kernel."""
+        if self._plan is not None:
+            return self._model_weighted(i)
         n = len(self.layers)
         if isinstance(i, bool) or not isinstance(i, numbers.Integral) or not 0 <= i < n:
             raise OptionError(f"layer index {i!r} does not exist; use 0 to {n - 1} (0-based, as "
@@ -125,9 +146,24 @@ class ReadingMixin:
                               layer=i)
         return spec, self._stage_shapes()[i][-1]
 
+    def _model_weighted(self, i) -> tuple[dict, int]:
+        n = len(self._plan.stages)
+        if isinstance(i, bool) or not isinstance(i, numbers.Integral) or not 0 <= i < n:
+            raise OptionError(f"layer index {i!r} does not exist; the model has stages 0 to "
+                              f"{n - 1} (0-based).", field="kernel")
+        spec = self._specs[i]
+        if spec is None or spec["type"] not in ("Conv2D", "DepthwiseConv2D"):
+            raise OptionError(f"stage {i} ({self._plan.stages[i].type}) has no kernel this "
+                              "explorer reads; kernels belong to Conv2D and DepthwiseConv2D "
+                              "layers.", field="kernel", layer=i)
+        return spec, self._stage_shapes()[i][-1]
+
     def _weights_of(self, i) -> list[np.ndarray]:
         self._weighted(i)
-        return self._results().layers[i].get_weights()
+        weights = self._results().layers[i].get_weights()
+        if len(weights) == 1:  # no bias
+            weights = [weights[0], np.zeros(weights[0].shape[-1], np.float32)]
+        return weights
 
     @staticmethod
     def _kernel_from(value, shape) -> tuple[np.ndarray, list[str]]:
@@ -166,6 +202,7 @@ class ReadingMixin:
 
     def _apply_kernel_command(self, command: Any) -> None:
         """A kernel edit from the panel: a preset for one filter or all, or one weight."""
+        self._refuse_in_model_mode("weights")
         if not isinstance(command, dict) or "layer" not in command:
             raise OptionError("a kernel edit names a layer; nothing changed.", field="kernel")
         i = command["layer"]
@@ -225,6 +262,8 @@ class ReadingMixin:
 
     def _kernel_summary(self) -> list[dict | None]:
         """Per layer: None, or the labels of its filters' kernels for the panel."""
+        if self._plan is not None:
+            return []
         out = []
         for spec in self.layers:
             if spec["type"] not in ("Conv2D", "DepthwiseConv2D"):
@@ -243,19 +282,19 @@ class ReadingMixin:
             area.hide()
             return None
         stage, channel = self.focus
-        arrays = [run.input, *run.outputs]
+        arrays = self._stage_arrays()
         values = arrays[stage][0, :, :, channel]
         stats = run.stats[stage]
-        lo, hi = float(arrays[stage].min()), float(arrays[stage].max())
+        lo, hi = float(np.nanmin(arrays[stage])), float(np.nanmax(arrays[stage]))
         diverging = stage > 0 and lo < 0 < hi
         name = stage_name(stage, stats.name)
         title = f"{name} · channel {channel} · point: value, click: explain"
         area.show_map(values, title, lo=lo, hi=hi, diverging=diverging, unit=self.unit)
         info: dict = {"stage": stage, "channel": channel, "unit": self.unit, "text": "",
                       "kernel_layer": None}
-        spec = self.layers[stage - 1] if stage else None
+        spec = self._model_spec(stage) if stage else None
         if spec is not None and spec["type"] in ("Conv2D", "DepthwiseConv2D"):
-            kernel, bias = run.layers[stage - 1].get_weights()
+            kernel, bias = self._weights_of(stage - 1)
             info["kernel_layer"] = stage - 1
             if spec["type"] == "Conv2D":
                 f, ins = channel, range(kernel.shape[2])
@@ -269,7 +308,7 @@ class ReadingMixin:
             more = len(slices) - 4
             if more > 0:
                 slices[3] = (slices[3][0] + f" · +{more} more inputs", slices[3][1])
-            picked = self._weight_pick
+            picked = self._weight_pick if self._plan is None else None
             if picked is not None and picked[:2] == (stage - 1, channel):
                 _, _, k, r, c = picked
                 ins = [c_in for c_in in range(kernel.shape[2])]
@@ -291,16 +330,24 @@ class ReadingMixin:
             area.show_arithmetic([])
             return
         row, col = self.unit
-        fields = receptive_fields(self.layers, self._images.shape, stage, row, col)
-        for j, view in enumerate(self._stages.views[: stage + 1]):
-            view.show_field(fields[j], channel if j == stage else None)
-        info["field"] = [list(fields[0][0]), list(fields[0][1])]
+        chain = self._chain(stage)
+        if chain is not None:
+            fields = receptive_fields(chain, self._images.shape, stage, row, col)
+            for j, view in enumerate(self._stages.views[: stage + 1]):
+                view.show_field(fields[j], channel if j == stage else None)
+            info["field"] = [list(fields[0][0]), list(fields[0][1])]
         if stage == 0:
             value = float(run.input[0, row, col, channel])
             info["text"] = f"input pixel ({row}, {col}) = {value:.2f}"
             area.show_arithmetic([])
             return
         explained = self.explanation
+        if explained is None:
+            value = float(self._stage_arrays()[stage][0, row, col, channel])
+            info["text"] = (f"value {value:.4g}; a {run.stats[stage].name} stage's arithmetic "
+                            "is not one the explorer spells out")
+            area.show_arithmetic([])
+            return
         info["text"] = explained.text()
         if isinstance(explained, ConvExplanation):
             c = 0

@@ -19,21 +19,24 @@ import numpy as np
 import traitlets
 
 from . import _lifecycle, options
+from ._model_mode import ModelModeMixin, as_map
 from ._reading import RANDOM, ReadingMixin
 from ._widgets import close_tree
 from .captions import number, shape_text, stage_name
 from .codegen import to_script
 from .data import as_image_set
-from .errors import LayerSpecError, LayerWidgetError, did_you_mean
+from .errors import LayerWidgetError, did_you_mean
 from .export import export_html
 from .layers import DEFAULT_STACK, normalize_stack, schema
+from .model_plan import ModelError
 from .options import EDITABLE
 from .panel import ControlPanel
 from .pipeline import Pipeline, Run
 from .presets import KERNEL_PRESETS
 from .shapes import stack_shapes
 from .views.focus import FocusArea
-from .views.grid import StageGrid
+from .views.grid import WRAP, StageGrid
+from .views.prediction import PredictionView
 from .views.snapshot import Snapshot, snapshot_html
 from .weights import KernelEdits
 
@@ -43,7 +46,7 @@ log = logging.getLogger(__name__)
 
 _NAMES = tuple(e.name for e in EDITABLE)
 _ARGUMENTS = ("images", "labels", "layers", "seed", "pixel_scale", "image_index",
-              "input_channels")
+              "input_channels", "model")
 
 
 def _kernel_loop():
@@ -85,7 +88,7 @@ _EditableTraits = type(
 )
 
 
-class LayerExplorer(ReadingMixin, _EditableTraits):
+class LayerExplorer(ReadingMixin, ModelModeMixin, _EditableTraits):
     """See what a stack of tf.keras layers does to an image, live.
 
     Parameters
@@ -105,6 +108,10 @@ class LayerExplorer(ReadingMixin, _EditableTraits):
         Which image to feed.
     input_channels : bool, default False
         Show a colour input's channels in grey beside its colour picture.
+    model : keras.Model, optional
+        Look inside this built Keras model instead of an editable stack: every layer is a
+        stage, the input stays editable, the model is never changed (with ``prediction`` for a
+        classifier). Not together with ``layers``.
 
     Examples
     --------
@@ -118,12 +125,19 @@ class LayerExplorer(ReadingMixin, _EditableTraits):
                               help="str: '' when fine, else why the last panel edit was refused.")
 
     def __init__(self, images=None, labels=None, layers=None, seed=0, *, pixel_scale="raw",
-                 image_index=0, input_channels=False, **kwargs):
+                 image_index=0, input_channels=False, model=None, **kwargs):
         if kwargs:
             bad = next(iter(kwargs))
             raise TypeError(f"LayerExplorer() got an unknown argument {bad!r}; it takes "
                             f"{', '.join(_ARGUMENTS)}.{did_you_mean(bad, _ARGUMENTS)}")
+        if model is not None and layers is not None:
+            raise TypeError("LayerExplorer() got both model= and layers=; a model brings its "
+                            "own layers: pass model= to look inside a Keras model, or layers= "
+                            "to build and edit a stack.")
         self._images = as_image_set(images, labels)
+        self._plan = None
+        if model is not None:
+            self._setup_model(model)  # checks it against the images; raises before anything
         self._pipeline = Pipeline()
         self._kernel_edits = KernelEdits()
         self._keep_notice = False
@@ -137,16 +151,23 @@ class LayerExplorer(ReadingMixin, _EditableTraits):
             self.seed = seed
             self.pixel_scale = pixel_scale
             self.input_channels = input_channels
-            self.layers = [dict(s) for s in DEFAULT_STACK] if layers is None else layers
+            if self._plan is not None:
+                self._model_layers = [st.to_dict() for st in self._plan.stages]
+                self.layers = self._model_layers
+            else:
+                self.layers = [dict(s) for s in DEFAULT_STACK] if layers is None else layers
         images = self._images
         self.panel = ControlPanel(
             schema=schema(), n_images=len(images), presets=[RANDOM, *KERNEL_PRESETS],
+            model_info=self._model_panel_info(),
             option_schema=options.option_schema(len(images), images.eight_bit,
                                                 images.value_range, images.colour))
         self._stages = StageGrid(self.panel.batch, self._picked)
         self._focus_area = FocusArea(self._picked_unit, self._picked_weight)
         self.panel.batch.adopt(*self._focus_area.widgets)
-        views = widgets.VBox([self._stages.box, self._focus_area.box])
+        self._prediction = PredictionView()
+        self.panel.batch.adopt(*self._prediction.widgets)
+        views = widgets.VBox([self._prediction.box, self._stages.box, self._focus_area.box])
         self.widget = widgets.HBox([self.panel, views],
                                    layout=widgets.Layout(align_items="flex-start"))
         self.widget.add_class("layerwidget")
@@ -188,6 +209,10 @@ class LayerExplorer(ReadingMixin, _EditableTraits):
     def _check(self, proposal):
         name, value = proposal["trait"].name, proposal["value"]
         if name == "layers":
+            if self._plan is not None:
+                if value is self._model_layers:
+                    return value
+                self._refuse_in_model_mode("layers")
             stack = normalize_stack(value)
             stack_shapes(stack, self._images.shape)
             return stack
@@ -209,8 +234,10 @@ class LayerExplorer(ReadingMixin, _EditableTraits):
         raise AssertionError(f"no check for {name}")  # pragma: no cover - table and checks agree
 
     def _widest(self, run: Run | None = None) -> int:
+        """Channels of the widest stage of maps (a vector counts as one channel)."""
         run = run or self._run
-        return 1 if run is None else max(s.shape[-1] for s in run.stats)
+        return 1 if run is None else max(s.shape[-1] if len(s.shape) == 4 else 1
+                                         for s in run.stats)
 
     # ---- reading results ----
 
@@ -253,7 +280,10 @@ class LayerExplorer(ReadingMixin, _EditableTraits):
     @property
     def code(self) -> str:
         """str: a runnable script: the stack in tf.keras with its seeded or edited weights, run
-        on the current image (named in code for the embedded digits), printing every stage."""
+        on the current image (named in code for the embedded digits), printing every stage.
+        For a model: the script that reads its stages (with the model you passed in)."""
+        if self._plan is not None:
+            return self._model_code()
         shapes = self._stage_shapes()
         edits, _ = self._kernel_edits.for_stack(self.layers, [s[-1] for s in shapes[:-1]])
         return to_script(self.layers, self._images.shape, seed=self.seed,
@@ -335,12 +365,16 @@ class LayerExplorer(ReadingMixin, _EditableTraits):
         x = self._images.input(self.image_index, self.pixel_scale)
         notices = []
         try:
-            shapes = self._stage_shapes()
-            edits, dropped = self._kernel_edits.for_stack(self.layers,
-                                                          [s[-1] for s in shapes[:-1]])
-            notices += dropped
-            run = self._pipeline.run(self.layers, x, seed=self.seed, edits=edits)
-        except LayerSpecError as exc:
+            if self._plan is not None:
+                run = self._runner.run(x)
+                shapes = [tuple(as_map(a).shape[1:]) for a in (run.input, *run.outputs)]
+            else:
+                shapes = self._stage_shapes()
+                edits, dropped = self._kernel_edits.for_stack(self.layers,
+                                                              [s[-1] for s in shapes[:-1]])
+                notices += dropped
+                run = self._pipeline.run(self.layers, x, seed=self.seed, edits=edits)
+        except LayerWidgetError as exc:
             self._set_error(exc)
             return
         except Exception as exc:  # a TensorFlow failure must reach the panel, not only a log
@@ -378,9 +412,19 @@ class LayerExplorer(ReadingMixin, _EditableTraits):
         self._snapshot.schedule(_kernel_loop())
 
     def _draw(self, run: Run) -> None:
-        self._stages.draw([run.input, *run.outputs], [s.name for s in run.stats],
+        names = [s.name for s in run.stats]
+        if self._plan is not None:  # a model's stages: its layer names, types, and notes
+            names = ["input", *(f"{st.name} · {st.type}"
+                                + (" · unchanged at inference" if st.passthrough_at_inference
+                                   else "") for st in self._plan.stages)]
+        self._stages.draw([as_map(a) for a in (run.input, *run.outputs)], names,
                           page=self.channel_page, label=self.label,
-                          input_channels=self.input_channels, histograms=self.histograms)
+                          input_channels=self.input_channels, histograms=self.histograms,
+                          shapes=[s.shape for s in run.stats])
+        if getattr(run, "prediction", None) is not None:
+            self._prediction.show(run.prediction, self.label)
+        else:
+            self._prediction.hide()
 
     def _keep_focus_valid(self, shapes) -> list[str]:
         """After a stack edit: a focus on a stage or channel that is gone is cleared, with a
@@ -402,6 +446,11 @@ class LayerExplorer(ReadingMixin, _EditableTraits):
 
     def _picked(self, stage: int, channel: int, row: int, col: int) -> None:
         """A map pixel clicked in a stage figure: focus its channel and explain that unit."""
+        arrays = self._stage_arrays()
+        if arrays[stage].shape[1] == 1 and row > 0:  # a vector drawn in rows of WRAP cells
+            row, col = 0, row * WRAP + col
+            if col >= arrays[stage].shape[2]:
+                return
         with self.panel.batch.collect():
             try:
                 with self.hold_trait_notifications():
@@ -429,6 +478,10 @@ class LayerExplorer(ReadingMixin, _EditableTraits):
 
     def to_html(self, path, vary=None, **kwargs):
         """Write this view as one self-contained HTML page (see :func:`layerwidget.export_html`)."""
+        if self._plan is not None:
+            raise ModelError("to_html exports an editable stack's views; a Keras model is not "
+                             "exported. Save the model itself (model.save) and share the "
+                             "notebook, or export a stack made with LayerExplorer(layers=...).")
         return export_html(path, vary=vary, image_set=self._images, layers=self.layers,
                            seed=self.seed, image_index=self.image_index,
                            pixel_scale=self.pixel_scale,
@@ -460,6 +513,7 @@ class LayerExplorer(ReadingMixin, _EditableTraits):
         self.panel.unobserve(self._from_panel, names=list(_NAMES))
         self._stages.close()
         self._focus_area.close()
+        self._prediction.close()
         close_tree(self.widget, self.panel)
         self._pipeline.clear()
         self._run = None  # the results hold the Keras layers

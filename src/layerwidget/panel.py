@@ -60,6 +60,8 @@ class ControlPanel(_EditableTraits):
     """list[str]: kernel presets the panel offers ('random (seeded)' first)."""
     kernels = traitlets.List().tag(sync=True)
     """list: per layer None, or {'labels': per-filter kernel names or None, 'edited': bool}."""
+    model_info = traitlets.Any(None).tag(sync=True)
+    """dict | None: a Keras model's name, parameters and stages, shown read-only (model mode)."""
     focus_info = traitlets.Any(None).tag(sync=True)
     """dict | None: the focused stage and channel, the unit, its arithmetic as text."""
 

@@ -178,13 +178,19 @@ def paint(maps: np.ndarray, *, channels: tuple[int, int] | None = None,
     h, w, total = maps.shape
     first, end = channels if channels is not None else (0, min(total, SHOWN_CHANNELS))
     shown = maps[:, :, first:end]
-    lo, hi = float(shown.min()), float(shown.max())
+    # NaN marks cells that hold no value (a vector wrapped into rows): left transparent.
+    blank = np.isnan(shown).any()
+    lo = float(np.nanmin(shown)) if blank else float(shown.min())
+    hi = float(np.nanmax(shown)) if blank else float(shown.max())
     if diverging is None:
         diverging = lo < 0 < hi
     step = draw_step(h, w, shown.shape[-1])
     values = np.ascontiguousarray(shown[::step, ::step], dtype=np.float32)
     layout = mosaic_layout(values.shape[0], values.shape[1], values.shape[2], cols)
-    index = tile(colour_index(values, lo, hi, diverging), layout, fill=TRANSPARENT)
+    colours = colour_index(values, lo, hi, diverging)
+    if blank:
+        colours[np.isnan(values)] = TRANSPARENT
+    index = tile(colours, layout, fill=TRANSPARENT)
     png = encode_png(index, palette=palette("RdBu" if diverging else "Greys"),
                      text={DIGEST_KEY: values_digest(values)})
     return Picture(png, values, layout, step, (first, first + values.shape[2]), lo, hi,

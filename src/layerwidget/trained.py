@@ -152,4 +152,6 @@ def mnist_model():
     model.set_weights(list(_stored()[1]))
     model.compile(optimizer=keras.optimizers.Adam(), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
+    # How to make this model again, for the code an explorer of it writes (ex.code).
+    model._layerwidget_source = "layerwidget.trained.mnist_model()"
     return model

@@ -85,10 +85,13 @@ class GridView:
         """Draw the (h, w) ``values`` at ``cell_px`` a cell, coloured from ``lo`` to ``hi``."""
         values = np.asarray(values, dtype=np.float64)
         h, w = values.shape
-        if h == w == 1:
-            # bqplot squeezes a 1×1 array to a scalar, which GridHeatMap refuses: add a blank
-            # (NaN, transparent) cell beyond the plotted range.
-            values = np.array([[values[0, 0], np.nan]])
+        # bqplot squeezes arrays, so a single row or column would lose its axis, which
+        # GridHeatMap refuses: add a blank (NaN, transparent) row or column beyond the plotted
+        # range.
+        if h == 1:
+            values = np.vstack([values, np.full((1, values.shape[1]), np.nan)])
+        if w == 1:
+            values = np.hstack([values, np.full((values.shape[0], 1), np.nan)])
         plot_w = max(w * cell_px, len(title) * _TITLE_CHAR_PX - 8)
         key = (h, w, cell_px, plot_w)
         with self.figure.hold_sync(), self.heat.hold_sync(), self._colour.hold_sync():
@@ -104,7 +107,7 @@ class GridView:
             with self.heat.hold_trait_notifications():
                 self.heat.color = values
                 if self._shape is None or self._shape[:2] != (h, w):
-                    self.heat.row = np.arange(h)
+                    self.heat.row = np.arange(values.shape[0])
                     self.heat.column = np.arange(values.shape[1])
             self._shape = key
             self.figure.title = title

@@ -19,6 +19,21 @@ from .stages import StageView
 __all__ = ["StageGrid"]
 
 
+WRAP = 32
+"""Cells per row when a long vector (a Dense or Flatten output) is drawn."""
+
+
+def _wrapped(array: np.ndarray) -> np.ndarray:
+    """A (1, 1, n, 1) vector longer than 2·WRAP as rows of WRAP cells, the rest blank (NaN)."""
+    _, h, w, c = array.shape
+    if h != 1 or c != 1 or w <= 2 * WRAP:
+        return array
+    rows = -(-w // WRAP)
+    out = np.full(rows * WRAP, np.nan, np.float32)
+    out[:w] = array.ravel()
+    return out.reshape(1, rows, WRAP, 1)
+
+
 class StageGrid:
     """The stage figures of an explorer, in a wrapping row, created and closed as stages come
     and go, all drawn to the scale of the input.
@@ -43,8 +58,10 @@ class StageGrid:
         batch.adopt(self.box)
 
     def draw(self, arrays: list[np.ndarray], names: list[str], *, page: int, label=None,
-             input_channels: bool = False, histograms: bool = False) -> None:
-        """Draw ``arrays`` (the input first, each (1, H, W, C)) named ``names`` (layer types)."""
+             input_channels: bool = False, histograms: bool = False,
+             shapes: list[tuple] | None = None) -> None:
+        """Draw ``arrays`` (the input first, each (1, H, W, C)) named ``names`` (layer types);
+        ``shapes`` are the shapes the titles state (default: the arrays')."""
         while len(self.views) < len(arrays):
             view, hist = StageView(len(self.views), self._on_pick), HistogramView()
             card = widgets.VBox([view.figure])
@@ -60,12 +77,14 @@ class StageGrid:
             close_tree(card)
         del self.views[len(arrays):], self.histograms[len(arrays):], self._cards[len(arrays):]
         scale = explorer_scale(*arrays[0].shape[1:3])
+        shapes = shapes or [a.shape for a in arrays]
         for i, (view, array, name) in enumerate(zip(self.views, arrays, names, strict=True)):
+            array = _wrapped(array)
             _, h, w, c = array.shape
             colour = i == 0 and c in (3, 4)
             channels = options.page_channels(page if i else 0, c)
             tiles = (c + 1 if input_channels else 1) if colour else channels[1] - channels[0]
-            view.show(array[0], stage_heading(i, name, array.shape, label=label),
+            view.show(array[0], stage_heading(i, name, shapes[i], label=label),
                       channels=channels, size=stage_size(h, w, tiles, scale),
                       diverging=False if i == 0 else None, colour=colour,
                       with_channels=colour and input_channels)
