@@ -29,7 +29,7 @@ def test_the_trained_network_opens_on_the_embedded_digits_and_predicts_them(trai
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(ex.prediction, trained.predict(ex.input, verbose=0)[0],
                                rtol=1e-5, atol=1e-6)
-    images, labels = sample_digits()
+    _, labels = sample_digits()
     for index in (0, 1, 2, 3):
         ex.image_index = index
         assert ex.predicted_label == labels[index] == int(np.argmax(ex.prediction))
