@@ -15,6 +15,7 @@ import numpy as np
 import traitlets
 
 from . import _lifecycle, options
+from ._focus import FocusMixin
 from ._model_mode import ModelModeMixin
 from ._reading import RANDOM, ReadingMixin
 from ._updating import UpdatingMixin, kernel_loop
@@ -66,7 +67,8 @@ _EditableTraits = type(
 )
 
 
-class LayerExplorer(UpdatingMixin, ReadingMixin, ModelModeMixin, _EditableTraits):
+class LayerExplorer(UpdatingMixin, FocusMixin, ReadingMixin, ModelModeMixin,
+                    _EditableTraits):
     """See what a stack of tf.keras layers does to an image, live.
 
     Parameters
