@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from labpage import ARTIFACTS_DIR, LabPage
+from labpage import ARTIFACTS_DIR, LabPage, kernel_exec
 
 NOTEBOOK = "walkthrough.ipynb"
 LIGHT, DARK = "JupyterLab Light", "JupyterLab Dark"
@@ -113,6 +113,16 @@ _MEASURE_JS = """
     },
     plotAreaBackground: plotBg ? getComputedStyle(plotBg).fill : null,
     figureBackdrop: css(backdrop(figures[1])),
+    // The colour legend's numbers, the focus view's title and a printed kernel weight: SVG
+    // text, read against the notebook behind the figures.
+    svgTexts: Object.fromEntries([
+      ['legend tick', figures[1].querySelector('.ColorBar .tick text')],
+      ['legend label', figures[1].querySelector('.ColorBar .axislabel')],
+      ['focus title', root.querySelector('.layerwidget-focus text.mainheading')],
+    ].filter(([, el]) => el).map(([kind, el]) => {
+      const fill = over(parse(getComputedStyle(el).fill), notebookBg);
+      return [kind, {fg: css(fill), bg: css(notebookBg), ratio: contrast(fill, notebookBg)}];
+    })),
   };
 }
 """
@@ -142,6 +152,9 @@ def check_readable(lab: LabPage, theme: str, screenshot: str) -> dict:
     assert "Conv2D" in m["title"]["text"]
     assert m["title"]["vsBackdrop"]["ratio"] >= MIN_CONTRAST, m["title"]
     assert m["title"]["vsNotebook"]["ratio"] >= MIN_CONTRAST, m["title"]
+    assert set(m["svgTexts"]) == {"legend tick", "legend label", "focus title"}, m["svgTexts"]
+    low = {k: v for k, v in m["svgTexts"].items() if v["ratio"] < MIN_CONTRAST}
+    assert not low, f"{theme}: legend or focus text below {MIN_CONTRAST}:1: {low}"
     return m
 
 
@@ -149,6 +162,9 @@ def test_light_and_dark_themes_keep_panel_and_titles_readable(lab_page):
     lab = lab_page(NOTEBOOK)
     lab.run_explorer()
     lab.heatmap_href(3)  # every stage has painted
+    kernel_exec(lab, "ex.focus, ex.unit = (1, 0), (10, 12)")  # the focus view too
+    lab.page.locator(".layerwidget-focus text.mainheading").first.wait_for(
+        state="attached", timeout=30_000)
     measured = {}
     try:
         measured[LIGHT] = check_readable(lab, LIGHT, "theme_light")
