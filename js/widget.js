@@ -8,6 +8,7 @@
 import { receiveBatches } from "./batch.js";
 import { choiceControl, numberControl } from "./controls.js";
 import { fieldRow, h } from "./dom.js";
+import { drawSection } from "./draw.js";
 import { createFlow } from "./flow.js";
 import { focusSection } from "./focus.js";
 import { stackSection } from "./stack.js";
@@ -79,6 +80,10 @@ function render({ model, el }) {
     image_index: index.box, seed: seed.box, pixel_scale: scale.box, input_channels: channelsBox,
   };
 
+  // ---- drawing pad, upload ----
+  const draw = drawSection(model, flow, uid);
+  Object.assign(optionControls, draw.controls);
+
   // ---- layer stack, focus ----
   const stack = stackSection(model, flow, uid);
   const focus = focusSection(model, flow, uid);
@@ -115,6 +120,9 @@ function render({ model, el }) {
   ]);
 
   function syncOptions() {
+    const last = String(Math.max(0, model.get("n_images") - 1));
+    index.box.max = last;
+    if (index.slider) index.slider.max = last;
     index.set(model.get("image_index"));
     const label = model.get("label");
     labelOut.textContent = label === null || label === undefined ? "" : `label ${label}`;
@@ -207,12 +215,14 @@ function render({ model, el }) {
     histBox.disabled = dead;
     stack.setLocked(dead);
     focus.setLocked(dead);
+    draw.setLocked(dead);
   }
 
   el.replaceChildren(
     h("div", { class: "lw-title", text: "Layer explorer" }),
     gone,
     imageSet,
+    draw.el,
     h("div", { class: "lw-stack-title", text: "Layers" }),
     stack.el,
     pageRow,
@@ -235,6 +245,7 @@ function render({ model, el }) {
   syncBusy();
   syncNotice();
   focus.sync();
+  draw.sync();
 
   model.on("change:schema", () => {
     stack.rebuild();
@@ -249,6 +260,7 @@ function render({ model, el }) {
   model.on("change:focus_info", focus.sync);
   model.on("change:stages", focus.sync);
   model.on("change:kernels", () => stack.syncKernels());
+  model.on("change:drawing", draw.sync);
   for (const name of ["image_index", "n_images", "label", "pixel_scale", "seed",
     "input_channels", "histograms", "option_schema"]) {
     model.on(`change:${name}`, syncOptions);

@@ -40,8 +40,11 @@ def test_panel_css_is_scoped_under_the_widget_root():
     # hides an explorer's HTML snapshot in an output area that also shows the live panel.
     roots = (".layerwidget-panel", ".layerwidget-stage",
              ".jp-OutputArea:has(.layerwidget-panel) .layerwidget-snapshot")
-    for selector in _rules((JS / "widget.css").read_text("utf-8")):
-        assert selector.startswith(roots), selector
+    for name in ("widget.css", "draw.css", "train.css"):
+        if not (JS / name).exists():
+            continue
+        for selector in _rules((JS / name).read_text("utf-8")):
+            assert selector.startswith(roots), (name, selector)
 
 
 def test_page_css_is_scoped_under_the_page_root_or_only_defines_theme_variables():

@@ -16,6 +16,7 @@ import traitlets
 
 from . import _lifecycle, options
 from ._focus import FocusMixin
+from ._images_in import ImagesInMixin
 from ._model_mode import ModelModeMixin
 from ._reading import RANDOM, ReadingMixin
 from ._updating import UpdatingMixin, kernel_loop
@@ -67,7 +68,7 @@ _EditableTraits = type(
 )
 
 
-class LayerExplorer(UpdatingMixin, FocusMixin, ReadingMixin, ModelModeMixin,
+class LayerExplorer(ImagesInMixin, UpdatingMixin, FocusMixin, ReadingMixin, ModelModeMixin,
                     _EditableTraits):
     """See what a stack of tf.keras layers does to an image, live.
 
@@ -154,6 +155,8 @@ class LayerExplorer(UpdatingMixin, FocusMixin, ReadingMixin, ModelModeMixin,
         self.panel.batch.adopt(self.widget)
         self.panel.observe(self._from_panel, names=list(_NAMES))
         self.panel.observe(self._from_kernel_command, names="kernel_edit")
+        self.panel.observe(self._from_drawing, names="drawing")
+        self.panel.observe(self._from_upload, names="upload")
         self.observe(self._on_change, names=list(_NAMES))
         self._snapshot = Snapshot(lambda: snapshot_html(
             self._stages.views, self._run.stats if self._run else [], self.label))

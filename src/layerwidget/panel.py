@@ -70,6 +70,13 @@ class ControlPanel(_EditableTraits):
     """dict | None: {'layer', 'filter', 'preset'} or {'layer', 'filter', 'in', 'row', 'col',
     'value'}: a kernel edit the panel asks for."""
 
+    drawing = traitlets.Any(None).tag(sync=True, echo_update=False)
+    """dict | None: the drawing pad as {'width', 'height', 'pixels': base64 grey bytes}; None
+    when cleared (see layerwidget.drawing.decode_drawing)."""
+    upload = traitlets.Any(None).tag(sync=True, echo_update=False)
+    """dict | None: an uploaded picture as {'name', 'width', 'height', 'pixels': base64 RGBA
+    bytes, 'n'} (see layerwidget.drawing.decode_upload)."""
+
     # Flow control: the browser numbers its edits and sends the next one only once the kernel
     # has answered the previous one; edits made meanwhile are merged, latest value winning.
     # So a burst of edits never queues up in the kernel, and the last picture is the last edit.

@@ -30,7 +30,7 @@ def test_payloads_in_labels_layer_names_and_errors_render_as_text(jupyter_server
 
     assert PAYLOAD in panel.locator(".lw-label").inner_text()
     assert PAYLOAD in error.inner_text()
-    assert PAYLOAD in panel.locator("legend").nth(1).inner_text()  # the draft layer's legend
+    assert PAYLOAD in panel.locator(".lw-layer legend").first.inner_text()  # the draft's legend
     assert PAYLOAD in lab.explorer().locator(".layerwidget-stage").first.inner_text()
     page.wait_for_timeout(500)  # an onerror handler would have fired by now
     assert page.evaluate("() => window.__pwned") is None
