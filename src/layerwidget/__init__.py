@@ -19,6 +19,7 @@ from .explorer import LayerExplorer
 from .export import ExportReport, ExportTooLargeError, export_html
 from .layers import DEFAULT_STACK, LAYER_TYPES, normalize_stack
 from .pipeline import Pipeline
+from .preprocess import mnist_preprocess
 from .presets import KERNEL_PRESETS
 from .shapes import stack_shapes
 from .trained import mnist_model
@@ -40,6 +41,7 @@ __all__ = [
     "export_html",
     "load_mnist",
     "mnist_model",
+    "mnist_preprocess",
     "normalize_stack",
     "sample_digits",
     "stack_shapes",
