@@ -17,15 +17,17 @@ import numpy as np
 import pytest
 
 from layerwidget import sample_digits
+from layerwidget.codegen import training_code
 from layerwidget.data import as_image_set
 from layerwidget.errors import LayerSpecError, OptionError
 from layerwidget.layers import DEFAULT_STACK, normalize_stack
 from layerwidget.shapes import stack_shapes
 from layerwidget.training import (
     TrainingError,
+    _batches,
+    plan_training,
     split_validation,
     train_stack,
-    training_code,
 )
 from layerwidget.weights import build_layer, layer_weights
 
@@ -51,12 +53,13 @@ def conv8_run(digits):
     return result, batches, epochs
 
 
-def test_conv8_stack_learns_the_digits_in_5_epochs(conv8_run):
+def test_conv8_stack_reaches_90_percent_validation_accuracy_in_5_epochs(conv8_run):
     result, _, _ = conv8_run
     accuracy = [h["val_accuracy"] for h in result.history]
     assert len(accuracy) == 5 and not result.stopped
-    # 10 % is chance; the stack with a linear head on 800 digits levels off near 88 %.
-    assert accuracy[-1] >= 0.85 and accuracy[-1] > accuracy[0]
+    # 10 % is chance. Measured with the defaults, seeds 0–5: 0.91–0.945 after epoch 5
+    # (0.84–0.89 with Adam(0.001), batches of 32 and no shifts).
+    assert accuracy[-1] >= 0.90 and accuracy[-1] > accuracy[0]
     assert result.history[-1]["loss"] < result.history[0]["loss"]
 
 
@@ -114,7 +117,7 @@ def test_validation_is_a_stratified_seeded_fifth_of_each_class(conv8_run, digits
 def test_callbacks_report_every_batch_and_epoch(conv8_run):
     result, batches, epochs = conv8_run
     n_train = 1000 - result.validation.size
-    n_batches = -(-n_train // 32)
+    n_batches = -(-n_train // 16)
     assert [(e, b, n) for e, b, n, _ in batches] == [
         (e, b, n_batches) for e in range(5) for b in range(n_batches)]
     for *_, logs in batches:
@@ -207,6 +210,47 @@ def test_n_classes_widens_the_head(digits):
     assert train_stack(DEFAULT_STACK, x[few], y[few], seed=0, epochs=1).n_classes == 3
 
 
+def _moved(image, down, right):
+    """``image`` (H, W, C) moved down and right by whole pixels, zeros coming in: by slicing."""
+    out = np.zeros_like(image)
+    h, w = image.shape[:2]
+    out[max(down, 0) : h + min(down, 0), max(right, 0) : w + min(right, 0)] = \
+        image[max(-down, 0) : h - max(down, 0), max(-right, 0) : w - max(right, 0)]
+    return out
+
+
+@pytest.mark.parametrize("shift", [0, 1, 2])
+def test_each_batch_holds_the_planned_images_moved_by_the_planned_shifts(digits, shift):
+    x, y = digits
+    plan = plan_training(DEFAULT_STACK, x[:60], y[:60], seed=4, epochs=2, batch_size=16,
+                         shift=shift)
+    fed = list(_batches(x[:60][plan.train], y[:60][plan.train], plan.orders, plan.moves,
+                        plan.shift, plan.batch_size).as_numpy_iterator())
+    assert len(fed) == 2 * plan.n_batches
+    position = 0
+    for images, labels in fed:
+        epoch, start = divmod(position, plan.n_batches)
+        picks = plan.orders[epoch, start * 16 : start * 16 + 16]
+        moves = plan.moves[epoch, start * 16 : start * 16 + 16]
+        source = plan.train[picks]
+        expected = [_moved(x[i], int(d), int(r)) for i, (d, r) in zip(source, moves, strict=True)]
+        np.testing.assert_array_equal(images, np.stack(expected))
+        np.testing.assert_array_equal(labels, y[source])
+        position += 1
+    assert np.abs(plan.moves).max() == shift  # every shift from -shift to shift is drawn
+    assert len(np.unique(plan.moves)) == 2 * shift + 1
+
+
+def test_a_longer_run_is_planned_to_begin_as_a_shorter_one(digits):
+    x, y = digits
+    short = plan_training(DEFAULT_STACK, x, y, seed=3, epochs=2)
+    long = plan_training(DEFAULT_STACK, x, y, seed=3, epochs=5)
+    np.testing.assert_array_equal(short.validation, long.validation)
+    np.testing.assert_array_equal(short.orders, long.orders[:2])
+    np.testing.assert_array_equal(short.moves, long.moves[:2])
+    assert all(sorted(order) == list(range(long.train.size)) for order in long.orders)
+
+
 def _labels(n=40):
     return np.arange(n) % 4
 
@@ -232,6 +276,8 @@ BIG = normalize_stack([{"type": "Conv2D", "filters": 256, "padding": "same"}])
     ({"validation_fraction": 0.6}, TrainingError, "validation_fraction", "fraction=0.6"),
     ({"learning_rate": 0}, TrainingError, "learning_rate", "learning_rate=0"),
     ({"learning_rate": 2.0}, TrainingError, "learning_rate", "at most 1"),
+    ({"shift": 5}, TrainingError, "shift", "shift=5.*0 to 4"),
+    ({"shift": -1}, TrainingError, "shift", "shift=-1"),
     ({"images": np.zeros((19, 28, 28, 1))}, TrainingError, "images", "only 19 images"),
     ({"images": np.zeros((40, 28, 28, 1)) + np.nan}, TrainingError, "images", "NaN"),
     ({"images": np.zeros((40, 28))}, TrainingError, "images", r"shape \(40, 28\)"),
@@ -251,9 +297,13 @@ BIG = normalize_stack([{"type": "Conv2D", "filters": 256, "padding": "same"}])
 def test_bad_input_raises_naming_the_value_and_fix(change, error, field, words):
     args = {"stack": DEFAULT_STACK, "images": np.zeros((40, 28, 28, 1)), "labels": _labels(),
             "seed": 0, **change}
+    # plan_training checks before any model is built, and train_stack checks through it.
     with pytest.raises(error, match=words) as info:
-        train_stack(args.pop("stack"), args.pop("images"), args.pop("labels"), **args)
+        plan_training(args["stack"], args["images"], args["labels"],
+                      **{k: v for k, v in args.items() if k not in ("stack", "images", "labels")})
     assert info.value.field == field
+    with pytest.raises(error, match=words):
+        train_stack(args.pop("stack"), args.pop("images"), args.pop("labels"), **args)
 
 
 def test_generated_script_reproduces_the_train_button_run(digits, tmp_path):

@@ -3,16 +3,21 @@
 The model is ``Input → [Rescaling(1/255)] → the stack's layers → Flatten → Dense(softmax)``.
 The stack's layers start from the explorer's seeded (or edited) weights; the head's kernel is
 Glorot-uniform from ``keras.initializers.GlorotUniform(seed=seed)``. Nothing random is left to
-global state: the validation split and each epoch's batch order come from
-``np.random.default_rng(seed)``, so the same inputs and seed give the same weights, and no
+global state: the validation split, each epoch's batch order and each epoch's image shifts come
+from ``np.random.default_rng(seed)``, so the same inputs and seed give the same weights, and no
 global seed (NumPy's, Python's, TensorFlow's) is set.
+
+Why these defaults (Adam from 0.01 with cosine decay to 0, batches of 16, shifts of ±1 pixel):
+on the 1,000 embedded digits (801 trained on, 199 held out), Conv2D(8, 3, 'same') → ReLU →
+MaxPool2D(2) ended 5 epochs at 0.84–0.89 validation accuracy with Adam(0.001), batches of 32
+and no shifts, still learning; with these settings it ended at 0.91–0.945 (mean 0.93) over
+seeds 0–9, and every other stack tried (3 or 32 filters, two Conv2D layers, depthwise, no ReLU)
+did as well or better than before. Shifting by ±2 pixels learnt more slowly at 5 epochs.
 """
 
 from __future__ import annotations
 
 import logging
-import math
-import numbers
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,28 +25,21 @@ from typing import Any
 
 import numpy as np
 
-from .errors import LayerWidgetError
-from .layers import LAYER_TYPES, normalize_stack
-from .options import check_pixel_scale, check_seed
 from .shapes import stack_shapes
-from .weights import build_layer, keras_kwargs, keras_name, layer_weights
+from .training_plan import (
+    MAX_FEATURES,
+    MIN_IMAGES,
+    TrainingError,
+    TrainingPlan,
+    plan_training,
+    split_validation,
+)
+from .weights import build_layer
 
-__all__ = ["MAX_FEATURES", "MIN_IMAGES", "TrainResult", "TrainingError", "split_validation",
-           "train_stack", "training_code"]
+__all__ = ["MAX_FEATURES", "MIN_IMAGES", "TrainResult", "TrainingError", "TrainingPlan",
+           "plan_training", "run_plan", "split_validation", "train_stack"]
 
 log = logging.getLogger(__name__)
-
-MIN_IMAGES = 20
-"""Fewest labelled images training takes."""
-MAX_FEATURES = 2**20
-"""Most values the last stage may hold for the Dense head (its kernel is features × classes)."""
-MAX_CLASSES = 1000
-"""Most classes the head may have (labels 0 to 999)."""
-
-
-class TrainingError(LayerWidgetError):
-    """Training cannot start with these images, labels or settings."""
-
 
 @dataclass
 class TrainResult:
@@ -98,107 +96,6 @@ class TrainResult:
         return np.asarray(self.model(batch, training=False))
 
 
-def _fail(message: str, field: str) -> TrainingError:
-    return TrainingError(message, field=field)
-
-
-def _check_int(name: str, value: Any, lo: int, hi: int, fix: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not lo <= value <= hi:
-        raise _fail(f"{name}={value!r} is not allowed; use a whole number from {lo} to {hi}"
-                    f"{fix}.", name)
-    return int(value)
-
-
-def _check_settings(stack, seed, epochs, batch_size, validation_fraction, learning_rate):
-    """The normalized stack, seed, epochs and batch size, once every setting is checked."""
-    stack = normalize_stack(stack)
-    seed = check_seed(seed)
-    epochs = _check_int("epochs", epochs, 1, 100, "")
-    batch_size = _check_int("batch_size", batch_size, 1, 1024, "; 32 is usual")
-    if not (isinstance(validation_fraction, numbers.Real) and 0 < validation_fraction <= 0.5):
-        raise _fail(f"validation_fraction={validation_fraction!r} is not allowed; use a share "
-                    "above 0 and at most 0.5, e.g. 0.2.", "validation_fraction")
-    if not (isinstance(learning_rate, numbers.Real) and 0 < learning_rate <= 1):
-        raise _fail(f"learning_rate={learning_rate!r} is not allowed; use a number above 0 and "
-                    "at most 1, e.g. 0.001.", "learning_rate")
-    return stack, seed, epochs, batch_size
-
-
-def _check_images(images) -> np.ndarray:
-    arr = np.asarray(images)
-    if arr.dtype.kind not in "biuf":
-        raise _fail(f"images have dtype {arr.dtype}; pass numbers, e.g. ImageSet.pixels.", "images")
-    if arr.ndim == 3:  # (N, H, W) grey images, as sample_digits() gives them
-        arr = arr[..., None]
-    if arr.ndim != 4:
-        raise _fail(f"images have shape {arr.shape}; pass (N, H, W, C) or (N, H, W).", "images")
-    if arr.shape[0] < MIN_IMAGES:
-        raise _fail(f"only {arr.shape[0]} images were given; training takes at least "
-                    f"{MIN_IMAGES} labelled images (the embedded digits are 1,000).", "images")
-    pixels = np.ascontiguousarray(arr, dtype=np.float32)
-    if not np.isfinite(pixels).all():
-        raise _fail("images hold NaN or infinite values; replace them first, e.g. "
-                    "np.nan_to_num(images).", "images")
-    return pixels
-
-
-def _check_labels(labels, n: int) -> np.ndarray:
-    if labels is None or np.size(labels) == 0:
-        raise _fail("there are no labels: training needs one label per image, the digit it "
-                    "shows; pass labels=... (the embedded digits come with theirs).", "labels")
-    arr = np.asarray(labels)
-    if arr.shape != (n,):
-        raise _fail(f"labels have shape {arr.shape} but there are {n} images; pass one label "
-                    f"per image, shape ({n},).", "labels")
-    if arr.dtype.kind not in "iuf":
-        raise _fail(f"labels have dtype {arr.dtype}, not whole numbers; number the classes "
-                    "0, 1, 2, …, e.g. np.unique(labels, return_inverse=True)[1].", "labels")
-    bad = arr[~np.isfinite(arr) | (arr != np.round(arr)) | (arr < 0)] if arr.dtype.kind == "f" \
-        else arr[arr < 0]
-    if bad.size:
-        raise _fail(f"labels hold {bad[0].item()!r}, not a class number; labels must be whole "
-                    "numbers from 0, e.g. np.unique(labels, return_inverse=True)[1].", "labels")
-    out = arr.astype(np.int64)
-    if out.max() >= MAX_CLASSES:
-        raise _fail(f"labels reach {out.max()}; classes are numbered 0 to {MAX_CLASSES - 1}. "
-                    "Renumber them, e.g. np.unique(labels, return_inverse=True)[1].", "labels")
-    if np.unique(out).size < 2:
-        raise _fail(f"every label is {out[0]}: one class leaves nothing to learn; give images of "
-                    "at least two classes.", "labels")
-    return out
-
-
-def split_validation(labels: np.ndarray, fraction: float, rng: np.random.Generator
-                     ) -> np.ndarray:
-    """Sorted indices held out for validation: per class, a seeded random ``fraction`` of its
-    images (rounded, at least one left for training), so every class is represented as in all.
-    """
-    held = []
-    for label in np.unique(labels):
-        members = rng.permutation(np.flatnonzero(labels == label))
-        held.append(members[: min(int(np.floor(fraction * len(members) + 0.5)),
-                                  len(members) - 1)])
-    return np.sort(np.concatenate(held))
-
-
-def _check_weights(stack: list[dict], in_shapes: list, in_weights) -> list:
-    if in_weights is None:
-        return [None] * len(stack)
-    if len(in_weights) != len(stack):
-        raise _fail(f"in_weights holds {len(in_weights)} entries for {len(stack)} layers; give "
-                    "one per layer ([kernel, bias] or None), or in_weights=None.", "in_weights")
-    for i, (spec, given) in enumerate(zip(stack, in_weights, strict=True)):
-        if given is None:
-            continue
-        expected = layer_weights(spec, seed=0, in_channels=in_shapes[i][-1])
-        if expected is None or len(given) != 2 or any(
-                np.shape(g) != e.shape for g, e in zip(given, expected, strict=True)):
-            want = "None" if expected is None else " and ".join(str(e.shape) for e in expected)
-            raise TrainingError(f"in_weights[{i}] does not fit {spec['type']} (layer {i + 1}); "
-                                f"it takes {want}.", field="in_weights", layer=i)
-    return list(in_weights)
-
-
 def _build_model(stack, in_shape, seed, weights, divisor, n_classes):
     from ._tf import keras
 
@@ -224,8 +121,8 @@ def _stack_weights(model, stack, offset) -> list:
 
 
 def train_stack(stack, images, labels, *, seed: int, in_weights=None, epochs: int = 3,
-                batch_size: int = 32, validation_fraction: float = 0.2,
-                learning_rate: float = 1e-3, pixel_scale: str = "unit",
+                batch_size: int = 16, validation_fraction: float = 0.2,
+                learning_rate: float = 0.01, shift: int = 1, pixel_scale: str = "unit",
                 eight_bit: bool | None = None, n_classes: int | None = None,
                 on_batch: Callable | None = None, on_epoch: Callable | None = None,
                 should_stop: Callable[[], bool] | None = None) -> TrainResult:
@@ -240,17 +137,23 @@ def train_stack(stack, images, labels, *, seed: int, in_weights=None, epochs: in
     labels : array-like
         (N,) whole numbers from 0; the head has ``max(labels) + 1`` outputs.
     seed : int
-        Seeds the starting weights (as the explorer's), the head, the split and the batch order.
+        Seeds the starting weights (as the explorer's), the head, the split, the batch order
+        and the shifts.
     in_weights : list, optional
         Per layer ``[kernel, bias]`` or None to start from instead of the seeded weights.
     epochs : int
         1 to 100; default 3.
     batch_size : int
-        1 to 1024; default 32.
+        1 to 1024; default 16.
     validation_fraction : float
         Share of each class held out for validation, in (0, 0.5]; default 0.2.
     learning_rate : float
-        Adam's learning rate, in (0, 1]; default 0.001.
+        Adam's starting learning rate, in (0, 1]; default 0.01. It falls to 0 along a half
+        cosine over the run (``keras.optimizers.schedules.CosineDecay``).
+    shift : int
+        0 to 4; default 1. Each epoch, every training image is moved by a seeded random whole
+        number of pixels from ``-shift`` to ``shift``, down and right independently, with
+        blank (0) pixels coming in at the edges. Validation images are never moved.
     pixel_scale : str
         'unit' (default): the model divides 8-bit pixels by 255 first, so training sees 0–1
         inputs and the trained stack weights expect 0–1 inputs; 'raw': pixels as given.
@@ -277,64 +180,66 @@ def train_stack(stack, images, labels, *, seed: int, in_weights=None, epochs: in
     -----
     The model and its layers are new, shared with nothing, so training may run in a background
     thread; the callbacks then run in that thread and receive copies of the weights.
+    The defaults were chosen by measurement on the 1,000 embedded digits (module docstring).
     """
-    start = time.perf_counter()
-    stack, seed, epochs, batch_size = _check_settings(stack, seed, epochs, batch_size,
-                                                      validation_fraction, learning_rate)
-    input_scale = check_pixel_scale(pixel_scale)
-    x = _check_images(images)
-    y = _check_labels(labels, x.shape[0])
-    classes = int(y.max()) + 1
-    if n_classes is not None:
-        classes = _check_int("n_classes", n_classes, classes, MAX_CLASSES,
-                             f" (the labels reach {classes - 1})")
-    in_shape = tuple(int(v) for v in x.shape[1:])
-    shapes = stack_shapes(stack, in_shape)
-    features = math.prod(shapes[-1])
-    if features > MAX_FEATURES:
-        h, w, c = shapes[-1]
-        raise TrainingError(
-            f"the last stage holds {h}×{w}×{c} = {features:,} values, more than the "
-            f"{MAX_FEATURES:,} a Dense head takes; end the stack with a MaxPool2D or AvgPool2D, "
-            "or use larger strides or fewer filters.", field="layers", layer=len(stack) - 1)
-    weights = _check_weights(stack, [in_shape, *shapes[:-1]], in_weights)
-    if eight_bit is None:
-        eight_bit = bool(x.max() > 1.0)
-    divisor = 255.0 if input_scale == "unit" and eight_bit else 1.0
+    plan = plan_training(stack, images, labels, seed=seed, in_weights=in_weights,
+                         epochs=epochs, batch_size=batch_size,
+                         validation_fraction=validation_fraction, learning_rate=learning_rate,
+                         shift=shift, pixel_scale=pixel_scale, eight_bit=eight_bit,
+                         n_classes=n_classes)
+    return run_plan(plan, on_batch=on_batch, on_epoch=on_epoch, should_stop=should_stop)
 
-    rng = np.random.default_rng(seed)
-    val = split_validation(y, float(validation_fraction), rng)
-    if val.size == 0:
-        raise _fail(f"validation_fraction={validation_fraction} of {len(y)} images leaves none "
-                    "for validation; use a larger fraction or more images per class.",
-                    "validation_fraction")
-    train = np.setdiff1d(np.arange(len(y)), val)
-    orders = np.stack([rng.permutation(train.size) for _ in range(epochs)])
+
+def run_plan(plan: TrainingPlan, *, on_batch: Callable | None = None,
+             on_epoch: Callable | None = None,
+             should_stop: Callable[[], bool] | None = None) -> TrainResult:
+    """Run a :class:`TrainingPlan` with ``keras.Model.fit``; the callbacks are
+    :func:`train_stack`'s."""
     from ._tf import keras
 
-    model = _build_model(stack, in_shape, seed, weights, divisor, classes)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+    start = time.perf_counter()
+    x, y = plan.images, plan.labels
+    model = _build_model(plan.stack, tuple(x.shape[1:]), plan.seed, plan.weights, plan.divisor,
+                         plan.n_classes)
+    rate = keras.optimizers.schedules.CosineDecay(plan.learning_rate,
+                                                  decay_steps=plan.epochs * plan.n_batches)
+    model.compile(optimizer=keras.optimizers.Adam(rate),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    n_batches = math.ceil(train.size / batch_size)
-    offset = 1 if divisor != 1 else 0
-    progress = _progress(model, stack, offset, (x[val], y[val]), n_batches,
+    offset = 1 if plan.divisor != 1 else 0
+    val = plan.validation
+    progress = _progress(model, plan.stack, offset, (x[val], y[val]), plan.n_batches,
                          on_batch, on_epoch, should_stop)
-    model.fit(_batches(x[train], y[train], orders, batch_size), epochs=epochs,
-              steps_per_epoch=n_batches, shuffle=False, callbacks=[progress], verbose=0)
+    batches = _batches(x[plan.train], y[plan.train], plan.orders, plan.moves, plan.shift,
+                       plan.batch_size)
+    model.fit(batches, epochs=plan.epochs, steps_per_epoch=plan.n_batches, shuffle=False,
+              callbacks=[progress], verbose=0)
     head = [np.array(w) for w in model.get_layer("head").get_weights()]
-    return TrainResult(_stack_weights(model, stack, offset), head, progress.history,
-                       progress.stopped, input_scale, classes, val, model,
+    return TrainResult(_stack_weights(model, plan.stack, offset), head, progress.history,
+                       progress.stopped, plan.input_scale, plan.n_classes, val, model,
                        time.perf_counter() - start)
 
 
-def _batches(x, y, orders, batch_size):
-    """A tf.data stream of every epoch's batches, in the precomputed seeded orders."""
+def _batches(x, y, orders, moves, shift, batch_size):
+    """A tf.data stream of every epoch's batches in the planned orders, each image moved as
+    planned: cut from a copy of the images framed with ``shift`` blank pixels, at an offset.
+    """
     from ._tf import tf
 
-    x, y = tf.constant(x), tf.constant(y)
-    order = tf.data.Dataset.from_tensor_slices(orders.astype(np.int32)).flat_map(
-        lambda o: tf.data.Dataset.from_tensor_slices(o).batch(batch_size))
-    return order.map(lambda i: (tf.gather(x, i), tf.gather(y, i)))
+    h, w = x.shape[1:3]
+    framed = tf.constant(np.pad(x, ((0, 0), (shift, shift), (shift, shift), (0, 0))))
+    y = tf.constant(y)
+    plans = tf.data.Dataset.from_tensor_slices((orders, moves)).flat_map(
+        lambda o, m: tf.data.Dataset.from_tensor_slices((o, m)).batch(batch_size))
+
+    def cut(i, m):
+        # Output pixel (r, c) of an image moved by (down, right) is its pixel
+        # (r - down, c - right): row r - down + shift of the framed copy.
+        rows = shift - m[:, :1] + tf.range(h)[None, :]
+        cols = shift - m[:, 1:] + tf.range(w)[None, :]
+        picked = tf.gather(tf.gather(framed, i), rows, axis=1, batch_dims=1)
+        return tf.gather(picked, cols, axis=2, batch_dims=1), tf.gather(y, i)
+
+    return plans.map(cut)
 
 
 def _progress(model, stack, offset, validation, n_batches, on_batch, on_epoch,
@@ -394,76 +299,3 @@ def _validate(model, x, y, should_stop, chunk: int = 256):
 
 def _floats(logs) -> dict:
     return {k: float(v) for k, v in (logs or {}).items()}
-
-
-_SCRIPT = """\
-\"""Train a layer stack from layerwidget's explorer, as its Train button does.\"""
-import keras
-import numpy as np
-
-import layerwidget
-from layerwidget.weights import layer_weights  # the explorer's seeded starting kernels
-
-SEED = {seed}
-images, labels = layerwidget.sample_digits()
-x = images[:{n}].astype("float32")[..., None]  # (N, 28, 28, 1), pixels 0–255
-y = labels[:{n}].astype("int64")
-# Full MNIST instead: (x, y), _ = layerwidget.load_mnist(); x = x.astype("float32")[..., None]
-
-# Hold out {fraction:.0%} of each class for validation, never trained on.
-rng = np.random.default_rng(SEED)
-held = []
-for label in np.unique(y):
-    members = rng.permutation(np.flatnonzero(y == label))
-    held.append(members[: min(int(np.floor({fraction!r} * len(members) + 0.5)), len(members) - 1)])
-val = np.sort(np.concatenate(held))
-train = np.setdiff1d(np.arange(len(y)), val)
-
-model = keras.Sequential([
-    keras.Input((28, 28, 1)),
-{layers}
-    keras.layers.Flatten(),
-    keras.layers.Dense(int(y.max()) + 1, activation="softmax", name="head",
-                       kernel_initializer=keras.initializers.GlorotUniform(seed=SEED)),
-])
-{starts}
-model.compile(optimizer=keras.optimizers.Adam({learning_rate!r}),
-              loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-model.summary()
-
-# Each epoch's batch order comes from the same seeded generator, so this run is the widget's.
-orders = [rng.permutation(len(train)) for _ in range({epochs})]
-for epoch, order in enumerate(orders):
-    batch = train[order]
-    model.fit(x[batch], y[batch], batch_size={batch_size}, shuffle=False, verbose=2)
-    scores = model.evaluate(x[val], y[val], verbose=0, return_dict=True)
-    print(f"epoch {{epoch}}: validation accuracy {{scores['accuracy']:.4f}}")
-"""
-
-
-def training_code(stack, *, seed: int, epochs: int = 3, batch_size: int = 32,
-                  validation_fraction: float = 0.2, learning_rate: float = 1e-3,
-                  pixel_scale: str = "unit", n_images: int = 1000) -> str:
-    """A runnable Python script that trains ``stack`` as :func:`train_stack` does.
-
-    It takes the first ``n_images`` embedded digits (``layerwidget.sample_digits()``) and uses
-    the same model, starting weights, split, batch order and settings, so it reproduces the Train
-    button's run on those digits. Kernels edited in the widget are not carried over.
-    """
-    stack, seed, epochs, batch_size = _check_settings(stack, seed, epochs, batch_size,
-                                                      validation_fraction, learning_rate)
-    n_images = _check_int("n_images", n_images, MIN_IMAGES, 1000, " (the embedded digits)")
-    layers = ["    keras.layers.Rescaling(1 / 255),  # train on 0–1 pixels"] \
-        if check_pixel_scale(pixel_scale) == "unit" else []
-    starts = []
-    for spec, in_shape in zip(stack, [(28, 28, 1), *stack_shapes(stack, (28, 28, 1))],
-                              strict=False):
-        args = "".join(f", {k}={v!r}" for k, v in keras_kwargs(spec).items())
-        layers.append(f"    keras.layers.{spec['type']}(name={keras_name(spec)!r}{args}),")
-        if LAYER_TYPES[spec["type"]].weight_fields:
-            starts.append(f"model.get_layer({keras_name(spec)!r}).set_weights(layer_weights(\n"
-                          f"    {spec!r},\n    seed=SEED, in_channels={in_shape[-1]}))")
-    return _SCRIPT.format(seed=seed, n=n_images, fraction=float(validation_fraction),
-                          layers="\n".join(layers), starts="\n".join(starts),
-                          learning_rate=float(learning_rate), epochs=epochs,
-                          batch_size=batch_size)
