@@ -12,6 +12,7 @@ import { drawSection } from "./draw.js";
 import { createFlow } from "./flow.js";
 import { focusSection } from "./focus.js";
 import { stackSection } from "./stack.js";
+import { trainSection } from "./train.js";
 
 let instances = 0;
 
@@ -92,6 +93,8 @@ function render({ model, el }) {
   histBox.addEventListener("change", () => send("histograms", histBox.checked));
   optionControls.histograms = histBox;
   const histRow = fieldRow("histograms", histBox);
+  const training = trainSection(model, flow, uid);
+  Object.assign(optionControls, training.controls);
 
   // ---- channels, status, code ----
   const pageSelect = h("select", { id: `${uid}-page` });
@@ -216,6 +219,7 @@ function render({ model, el }) {
     stack.setLocked(dead);
     focus.setLocked(dead);
     draw.setLocked(dead);
+    training.setLocked(dead);
   }
 
   el.replaceChildren(
@@ -228,6 +232,7 @@ function render({ model, el }) {
     pageRow,
     histRow,
     focus.el,
+    training.el,
     busy,
     waiting,
     errorBox,
@@ -246,6 +251,7 @@ function render({ model, el }) {
   syncNotice();
   focus.sync();
   draw.sync();
+  training.sync();
 
   model.on("change:schema", () => {
     stack.rebuild();
@@ -261,6 +267,7 @@ function render({ model, el }) {
   model.on("change:stages", focus.sync);
   model.on("change:kernels", () => stack.syncKernels());
   model.on("change:drawing", draw.sync);
+  model.on("change:training", training.sync);
   for (const name of ["image_index", "n_images", "label", "pixel_scale", "seed",
     "input_channels", "histograms", "option_schema"]) {
     model.on(`change:${name}`, syncOptions);

@@ -90,15 +90,21 @@ class ModelModeMixin:
     @property
     def prediction(self) -> np.ndarray | None:
         """np.ndarray (classes,): the classifier's probabilities for the current image, or None
-        when the explorer holds no classifier (a trained stack's head counts as one)."""
-        run = self._results()
-        return None if getattr(run, "prediction", None) is None else run.prediction.copy()
+        when the explorer holds no classifier (a model's softmax output, or a trained stack's
+        Dense head)."""
+        p = self._prediction_of(self._results())
+        return None if p is None else p.copy()
 
     @property
     def predicted_label(self) -> int | None:
         """int: the class with the largest probability, or None (see ``prediction``)."""
-        run = self._results()
-        return getattr(run, "predicted_label", None)
+        p = self._prediction_of(self._results())
+        return None if p is None else int(np.argmax(p))
+
+    def _prediction_of(self, run) -> np.ndarray | None:
+        if getattr(run, "prediction", None) is not None:
+            return run.prediction
+        return self._head_prediction(run)
 
     def _refuse_in_model_mode(self, what: str) -> None:
         if self._plan is not None:

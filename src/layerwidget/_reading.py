@@ -59,6 +59,7 @@ class ReadingMixin:
         layer's kernel changes shape.
         """
         self._refuse_in_model_mode("weights")
+        self._refuse_while_training("the kernels")
         spec, channels = self._weighted(i)
         if value is None or (isinstance(value, str) and value in ("random", RANDOM)):
             self._kernel_edits.reset(spec["id"])
@@ -202,6 +203,7 @@ class ReadingMixin:
     def _apply_kernel_command(self, command: Any) -> None:
         """A kernel edit from the panel: a preset for one filter or all, or one weight."""
         self._refuse_in_model_mode("weights")
+        self._refuse_while_training("the kernels")
         if not isinstance(command, dict) or "layer" not in command:
             raise OptionError("a kernel edit names a layer; nothing changed.", field="kernel")
         i = command["layer"]

@@ -116,6 +116,9 @@ class UpdatingMixin:
                 run = self._runner.run(x)
                 shapes = [tuple(as_map(a).shape[1:]) for a in (run.input, *run.outputs)]
             else:
+                if (self._trained_stack is not None and self.layers != self._trained_stack
+                        and not (self._session and self._session.running)):
+                    notices.append(self._reset_trained(note=True))
                 shapes = self._stage_shapes()
                 edits, dropped = self._kernel_edits.for_stack(self.layers,
                                                               [s[-1] for s in shapes[:-1]])
@@ -168,8 +171,9 @@ class UpdatingMixin:
                           page=self.channel_page, label=self.label,
                           input_channels=self.input_channels, histograms=self.histograms,
                           shapes=[s.shape for s in run.stats])
-        if getattr(run, "prediction", None) is not None:
-            self._prediction.show(run.prediction, self.label)
+        prediction = self._prediction_of(run)
+        if prediction is not None:
+            self._prediction.show(prediction, self.label)
         else:
             self._prediction.hide()
 

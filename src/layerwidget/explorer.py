@@ -19,6 +19,7 @@ from ._focus import FocusMixin
 from ._images_in import ImagesInMixin
 from ._model_mode import ModelModeMixin
 from ._reading import RANDOM, ReadingMixin
+from ._training_mode import TrainingMixin
 from ._updating import UpdatingMixin, kernel_loop
 from ._widgets import close_tree
 from .codegen import to_script
@@ -36,6 +37,7 @@ from .views.focus import FocusArea
 from .views.grid import StageGrid
 from .views.prediction import PredictionView
 from .views.snapshot import Snapshot, snapshot_html
+from .views.training import TrainingView
 from .weights import KernelEdits
 
 __all__ = ["LayerExplorer"]
@@ -68,8 +70,8 @@ _EditableTraits = type(
 )
 
 
-class LayerExplorer(ImagesInMixin, UpdatingMixin, FocusMixin, ReadingMixin, ModelModeMixin,
-                    _EditableTraits):
+class LayerExplorer(ImagesInMixin, TrainingMixin, UpdatingMixin, FocusMixin, ReadingMixin,
+                    ModelModeMixin, _EditableTraits):
     """See what a stack of tf.keras layers does to an image, live.
 
     Parameters
@@ -147,8 +149,10 @@ class LayerExplorer(ImagesInMixin, UpdatingMixin, FocusMixin, ReadingMixin, Mode
         self._focus_area = FocusArea(self._picked_unit, self._picked_weight)
         self.panel.batch.adopt(*self._focus_area.widgets)
         self._prediction = PredictionView()
-        self.panel.batch.adopt(*self._prediction.widgets)
-        views = widgets.VBox([self._prediction.box, self._stages.box, self._focus_area.box])
+        self._training_view = TrainingView()
+        self.panel.batch.adopt(*self._prediction.widgets, *self._training_view.widgets)
+        views = widgets.VBox([widgets.HBox([self._prediction.box, self._training_view.box]),
+                              self._stages.box, self._focus_area.box])
         self.widget = widgets.HBox([self.panel, views],
                                    layout=widgets.Layout(align_items="flex-start"))
         self.widget.add_class("layerwidget")
@@ -157,6 +161,8 @@ class LayerExplorer(ImagesInMixin, UpdatingMixin, FocusMixin, ReadingMixin, Mode
         self.panel.observe(self._from_kernel_command, names="kernel_edit")
         self.panel.observe(self._from_drawing, names="drawing")
         self.panel.observe(self._from_upload, names="upload")
+        self.panel.observe(self._from_train_command, names="train_command")
+        self.panel.on_msg(self._from_custom_message)
         self.observe(self._on_change, names=list(_NAMES))
         self._snapshot = Snapshot(lambda: snapshot_html(
             self._stages.views, self._run.stats if self._run else [], self.label))
@@ -191,6 +197,8 @@ class LayerExplorer(ImagesInMixin, UpdatingMixin, FocusMixin, ReadingMixin, Mode
     @traitlets.validate(*_NAMES)
     def _check(self, proposal):
         name, value = proposal["trait"].name, proposal["value"]
+        if name in ("layers", "seed"):
+            self._refuse_while_training("the stack and its seed")
         if name == "layers":
             if self._plan is not None:
                 if value is self._model_layers:
@@ -267,6 +275,9 @@ class LayerExplorer(ImagesInMixin, UpdatingMixin, FocusMixin, ReadingMixin, Mode
         For a model: the script that reads its stages (with the model you passed in)."""
         if self._plan is not None:
             return self._model_code()
+        return self._stack_code() + self._training_code()
+
+    def _stack_code(self) -> str:
         shapes = self._stage_shapes()
         edits, _ = self._kernel_edits.for_stack(self.layers, [s[-1] for s in shapes[:-1]])
         return to_script(self.layers, self._images.shape, seed=self.seed,
@@ -327,6 +338,10 @@ class LayerExplorer(ImagesInMixin, UpdatingMixin, FocusMixin, ReadingMixin, Mode
         self._stages.close()
         self._focus_area.close()
         self._prediction.close()
+        if self._session is not None:
+            self._session.stop()
+            self._release_interrupt()
+        self._training_view.close()
         close_tree(self.widget, self.panel)
         self._pipeline.clear()
         self._run = None  # the results hold the Keras layers

@@ -70,6 +70,10 @@ class ControlPanel(_EditableTraits):
     """dict | None: {'layer', 'filter', 'preset'} or {'layer', 'filter', 'in', 'row', 'col',
     'value'}: a kernel edit the panel asks for."""
 
+    training = traitlets.Dict({"phase": "idle"}).tag(sync=True)
+    """dict: the training run's state (phase, epoch, batch, metrics, message, trained)."""
+    train_command = traitlets.Any(None).tag(sync=True, echo_update=False)
+    """dict | None: {'action': 'train' | 'stop' | 'reset', 'epochs', 'n'} from the panel."""
     drawing = traitlets.Any(None).tag(sync=True, echo_update=False)
     """dict | None: the drawing pad as {'width', 'height', 'pixels': base64 grey bytes}; None
     when cleared (see layerwidget.drawing.decode_drawing)."""
