@@ -141,7 +141,7 @@ def test_absurd_epochs_are_refused_with_the_range(epochs):
 
 def test_a_model_is_not_trained_here():
     ex = LayerExplorer(model=mnist_model())
-    with pytest.raises(LayerWidgetError, match="model.fit"):
+    with pytest.raises(LayerWidgetError, match=r"model\.fit"):
         ex.train()
     ex.close()
 
