@@ -1,7 +1,7 @@
 // The focus section of the panel: which channel is drawn large, which unit is explained, the
 // arithmetic as text, and the weight picked in the kernel view, editable.
 
-import { numberControl, readNumber } from "./controls.js";
+import { numberControl, onCommit, readNumber } from "./controls.js";
 import { fieldRow, h } from "./dom.js";
 
 export function focusSection(model, flow, uid) {
@@ -19,16 +19,7 @@ export function focusSection(model, flow, uid) {
     const c = readNumber(col);
     flow.send("unit", r === null && c === null ? null : [r, c]);
   };
-  for (const box of [row, col]) {
-    box.addEventListener("change", sendUnit);
-    box.addEventListener("keydown", (event) => {
-      if (event.key === "Enter") {
-        event.preventDefault();
-        event.stopPropagation();
-        sendUnit();
-      }
-    });
-  }
+  for (const box of [row, col]) onCommit(box, sendUnit);
   const clear = h("button", { type: "button", text: "Clear focus" });
   clear.addEventListener("click", () => flow.send("focus", null));
   const text = h("output", { class: "lw-explain", "aria-live": "polite" });
@@ -42,14 +33,7 @@ export function focusSection(model, flow, uid) {
     flow.send("kernel_edit", { layer: w.layer, filter: w.filter, in: w.in, row: w.row,
       col: w.col, value: readNumber(weight), n: ++commands });
   };
-  weight.addEventListener("change", sendWeight);
-  weight.addEventListener("keydown", (event) => {
-    if (event.key === "Enter") {
-      event.preventDefault();
-      event.stopPropagation();
-      sendWeight();
-    }
-  });
+  onCommit(weight, sendWeight);
   const weightRow = h("div", { class: "lw-field lw-weight" }, [weightLabel, weight]);
   const hint = h("div", {
     class: "lw-hint",

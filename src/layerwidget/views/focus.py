@@ -28,6 +28,18 @@ _TITLE_STYLE = {"font-size": "12px", "fill": "var(--jp-ui-font-color1, #222)"}
 _TITLE_CHAR_PX = 7.0
 
 
+def _focus_figure(mark, size_px: int) -> bq.Figure:
+    """A small figure of the focus area around one mark: no axes, no toolbar, theme title."""
+    figure = bq.Figure(
+        marks=[mark], axes=[], padding_x=0, padding_y=0, animation_duration=0,
+        fig_margin={"top": 24, "bottom": 4, "left": 4, "right": 4},
+        title_style=dict(_TITLE_STYLE), background_style={"fill": "none"},
+        display_toolbar=False, layout=widgets.Layout(width=f"{size_px}px",
+                                                     height=f"{size_px}px"))
+    figure.add_class("layerwidget-focus")
+    return figure
+
+
 def _colours(lo: float, hi: float, diverging: bool) -> dict:
     if diverging:
         return {"colors": list(RDBU), "mid": 0.0, "min": lo, "max": hi}
@@ -65,12 +77,7 @@ class GridView:
         )
         if on_pick is not None:
             self.heat.observe(lambda change: self._picked(change, on_pick), names="selected")
-        self.figure = bq.Figure(
-            marks=[self.heat], axes=[], padding_x=0, padding_y=0, animation_duration=0,
-            fig_margin={"top": 24, "bottom": 4, "left": 4, "right": 4},
-            title_style=dict(_TITLE_STYLE), background_style={"fill": "none"},
-            display_toolbar=False, layout=widgets.Layout(width="100px", height="100px"))
-        self.figure.add_class("layerwidget-focus")
+        self.figure = _focus_figure(self.heat, 100)
         self._shape: tuple | None = None
         self._quiet = False
 
@@ -135,12 +142,7 @@ class PictureFocus:
         self._on_pick = on_pick
         self._size, self._step = (1, 1), 1
         self.image.on_element_click(self._clicked)
-        self.figure = bq.Figure(
-            marks=[self.image], axes=[], padding_x=0, padding_y=0, animation_duration=0,
-            fig_margin={"top": 24, "bottom": 4, "left": 4, "right": 4},
-            title_style=dict(_TITLE_STYLE), background_style={"fill": "none"},
-            display_toolbar=False, layout=widgets.Layout(width="300px", height="300px"))
-        self.figure.add_class("layerwidget-focus")
+        self.figure = _focus_figure(self.image, 300)
 
     @property
     def widgets(self) -> tuple:
