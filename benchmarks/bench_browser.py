@@ -1,24 +1,39 @@
 """End-to-end benchmark in a real browser: layerwidget against interact + matplotlib.
 
-Starts its own JupyterLab and headless Chromium (the browser tests' recipe, tests/browser/
-jupyter_env.py), opens one notebook with the explorer and one with the peer (benchmarks/peer.py),
-and times edits made through each page's own controls: from the control's change to the moment
-every stage shows the new values (every changed stage's <image> repainted for the explorer, the
-new PNG decoded for the peer). Bytes are the websocket frames the page received per edit.
+Starts its own JupyterLab (and Notebook 7 for one case) and headless Chromium (the browser
+tests' recipe, tests/browser/jupyter_env.py), opens notebooks with the explorer and with the
+peer (benchmarks/peer.py), and times edits made through each page's own controls: from the
+control's change to the first animation frame after every stage shows the new values. Bytes
+are the websocket frames the page received per edit, decoded from the Chrome DevTools Protocol
+(benchmarks/wire.py); the update itself is one of them, the batch. Page-side helpers are in
+benchmarks/bench_page.js, the cases in benchmarks/bench_cases.py and bench_steps.py; see
+benchmarks/README.md for the method and the results.
 
-    python benchmarks/bench_browser.py [--edits 20] [--quick] [--out benchmarks/results/browser.json]
+Cases (--cases, comma-separated; default all): seed8, seed32, seed64 (in-place seed edits),
+channels, shape, focus (a seed edit with a channel focused), tooltip (pointing at the focus
+view), drag (the seed slider dragged across its range), remote and remote-big (through the
+delay proxy of benchmarks/netem.py: 25 ms each way, 10 Mbit/s), peer (interact + matplotlib,
+the counterparts of the cases run), big (224×224×3, 64 filters), model (model mode, once
+LayerExplorer takes ``model=``), draw (strokes on the drawing pad, once js/draw.js exists),
+start (first complete view in a fresh kernel against ``import tensorflow``), trace (where a
+32-filter seed edit's time goes), nb7 (the seed edit in Notebook 7).
+
+    python benchmarks/bench_browser.py [--edits 20] [--quick] [--cases seed32,drag,...]
+                                       [--out benchmarks/results/browser.json]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import inspect
 import json
 import os
 import platform
 import shutil
-import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import nbformat
@@ -27,195 +42,78 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests" / "browser"))
 
 import jupyter_env
+from bench_cases import CASES, GROUPS, REMOTE
+from labpage import kernel_exec
+from netem import DelayProxy
+from wire import Wire
 
-STACK = """[{{'type': 'Conv2D', 'filters': {filters}, 'kernel_size': 3, 'strides': 1, 'padding': 'same', 'activation': 'linear'}},
- {{'type': 'ReLU'}}, {{'type': 'MaxPool2D', 'pool_size': 2, 'strides': 2, 'padding': 'same'}}]"""
+PAGE_JS = (HERE / "bench_page.js").read_text()
 
+STACK = ("[{{'type': 'Conv2D', 'filters': {filters}, 'kernel_size': 3, 'strides': 1, "
+         "'padding': 'same', 'activation': 'linear'}}, {{'type': 'ReLU'}}, "
+         "{{'type': 'MaxPool2D', 'pool_size': 2, 'strides': 2, 'padding': 'same'}}]")
+# Every explorer notebook logs the seeds the kernel computed, in order (for the drag).
+LOG_SEEDS = "SEEN = []\nex.observe(lambda change: SEEN.append(change.new), names='seed')\n"
 NOTEBOOKS = {
     "ours.ipynb": ["from layerwidget import LayerExplorer\n"
-                   f"ex = LayerExplorer(layers={STACK.format(filters=32)})\nex"],
+                   f"STACK = lambda f: {STACK.format(filters='f')}\n"
+                   "ex = LayerExplorer(layers=STACK(32))\n" + LOG_SEEDS + "ex"],
     "peer.ipynb": ["from peer import peer_explorer\npeer_explorer()"],
     "big.ipynb": ["import numpy as np\nfrom layerwidget import LayerExplorer\n"
-                  "rgb = np.random.default_rng(0).integers(0, 256, size=(2, 224, 224, 3), "
+                  "rgb = np.random.default_rng(0).integers(0, 256, size=(4, 224, 224, 3), "
                   "dtype=np.uint8)\n"
                   f"ex = LayerExplorer(images=rgb, layers={STACK.format(filters=64)})\nex"],
-    "start.ipynb": ["import time\nfrom layerwidget import LayerExplorer", "ex = LayerExplorer()\nex",
+    "start.ipynb": ["from layerwidget import LayerExplorer", "ex = LayerExplorer()\nex",
                     "ex2 = LayerExplorer()\nex2"],
+    "model.ipynb": ["import layerwidget\nfrom layerwidget import LayerExplorer\n"
+                    "ex = LayerExplorer(model=layerwidget.trained.mnist_model())\nex"],
 }
-
-# Page-side helpers: an edit is a control and a value; `until` says when the picture is new.
-PAGE_JS = r"""
-window.__lw = {
-  frameBytes: 0,
-  explorer(root) {
-    const panel = root.querySelector('.layerwidget-panel');
-    return {panel, images: () => Array.from(root.querySelectorAll('.layerwidget-stage image'))};
-  },
-  ourControl(panel, field) {
-    if (field === 'seed') return panel.querySelector("input[id$='-seed']");
-    if (field === 'image_index') return panel.querySelector("input[id$='-index']");
-    return panel.querySelector(`fieldset[data-layer='0'] [data-field='${field}']`);
-  },
-  // The frame that paints a change: the next animation frame after it.
-  frames: () => new Promise((r) => requestAnimationFrame(() => r())),
-  // Resolve as soon as `done()` holds after a DOM change under `root` (no polling delay).
-  until(root, done, t0, what) {
-    return new Promise((resolve, reject) => {
-      if (done()) return resolve();
-      const observer = new MutationObserver(() => {
-        if (done()) { observer.disconnect(); clearTimeout(timer); resolve(); }
-      });
-      observer.observe(root, {subtree: true, childList: true, attributes: true,
-                              attributeFilter: ['href', 'src']});
-      const timer = setTimeout(() => { observer.disconnect(); reject(new Error(what)); }, 120000);
-    });
-  },
-  async ours(field, value, stages) {
-    const {panel, images} = this.explorer(document.querySelector('.jp-Notebook'));
-    const before = images().map((im) => im.getAttribute('href'));
-    const control = this.ourControl(panel, field);
-    if (control.value === String(value)) return 0;  // nothing would change
-    const t0 = performance.now();
-    control.value = String(value);
-    if (control.tagName === 'SELECT') control.dispatchEvent(new Event('change', {bubbles: true}));
-    else control.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', bubbles: true}));
-    await this.until(document.querySelector('.jp-Notebook'), () => {
-      const now = images().map((im) => im.getAttribute('href'));
-      return stages.every((i) => now[i] && now[i] !== before[i]);
-    }, t0, 'no repaint of ' + field);
-    await this.frames();
-    return performance.now() - t0;
-  },
-  async peer(field, index) {
-    const box = Array.from(document.querySelectorAll('.widget-dropdown'))
-      .find((d) => d.querySelector('label') && d.querySelector('label').textContent.trim() === field);
-    const select = box.querySelector('select');
-    const img = () => document.querySelector('.widget-interact .jp-OutputArea-output img');
-    const before = img() && img().getAttribute('src');
-    if (select.selectedIndex === index) return 0;  // nothing would change
-    const t0 = performance.now();
-    select.selectedIndex = index;
-    select.dispatchEvent(new Event('change', {bubbles: true}));
-    await this.until(document.querySelector('.jp-Notebook'), () => {
-      const now = img() && img().getAttribute('src');
-      return now && now !== before;
-    }, t0, 'no new figure');
-    await img().decode();
-    await this.frames();
-    return performance.now() - t0;
-  },
-};
-"""
-
-PEER_INDEX = {"filters": {3: 0, 8: 1, 32: 2, 64: 3}, "kernel_size": {3: 0, 5: 1},
-              "strides": {1: 0, 2: 1}, "padding": {"same": 0, "valid": 1},
-              "activation": {"linear": 0, "tanh": 1}, "seed": {0: 0, 1: 1}}
-
-
-def cycle(edits, n):
-    return [edits[i % len(edits)] for i in range(n)]
-
-
-def cases(n):
-    """(name, filters to start from, edits); an edit is (field, value)."""
-    out = []
-    for f in (8, 32, 64):
-        out.append((f"in-place (seed), {f} filters", f, cycle([("seed", 1), ("seed", 0)], n)))
-    out.append(("channel count 8→32→64", 8,
-                cycle([("filters", 32), ("filters", 64), ("filters", 8)], n)))
-    out.append(("shape (kernel, strides, padding), 32", 32,
-                cycle([("kernel_size", 5), ("kernel_size", 3), ("strides", 2), ("strides", 1),
-                       ("padding", "valid"), ("padding", "same")], n)))
-    return out
-
-
-def stats(times):
-    ordered = sorted(times)
-    return {"median_ms": round(statistics.median(ordered), 1),
-            "p90_ms": round(ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))], 1),
-            "n": len(ordered)}
 
 
 class Page:
-    """A notebook page with the helpers installed and websocket bytes counted."""
+    """A notebook tab with the helpers installed and its websocket frames recorded."""
 
     def __init__(self, context, server, name):
         self.lab = jupyter_env.open_lab_notebook(context, server, name)
         self.page = self.lab.page
-        cdp = context.new_cdp_session(self.page)
-        cdp.send("Network.enable")
-        self.received = 0
-
-        def frame(event):
-            payload = event["response"]["payloadData"]
-            # Binary frames (the widgets' buffers) arrive base64-encoded.
-            self.received += len(payload) * 3 // 4 if event["response"]["opcode"] == 2 else len(payload)
-
-        cdp.on("Network.webSocketFrameReceived", frame)
+        self.wire = Wire(context.new_cdp_session(self.page))
         self.page.evaluate(PAGE_JS)
+        self.page.evaluate("() => window.__lw.hook()")
 
-    def run_all(self):
+    def run_explorer(self, stages=4):
         self.lab.run_all()
         assert self.lab.wait_kernel_idle() is True, "a benchmark notebook cell raised"
+        self.page.locator(".layerwidget-panel").first.scroll_into_view_if_needed()
+        self.page.wait_for_function(
+            f"() => document.querySelectorAll('.layerwidget-stage image[href]').length >= {stages}",
+            timeout=120_000)
+        self.page.wait_for_timeout(500)
 
-    def timed(self, script, *args):
-        self.received = 0
-        ms = self.page.evaluate(script, list(args))
-        return ms, self.received
+    def kernel(self, code):
+        """Run ``code`` in the kernel; wait until whatever it changed has landed."""
+        out = kernel_exec(self.lab, code)
+        assert "ERROR" not in out, out
+        self.page.wait_for_timeout(500)
+        return out
+
+    def settle(self, field, value):
+        return self.page.evaluate("([f, v]) => window.__lw.settle(f, v)", [field, value])
+
+    def edits(self, edits, stages, focus=()):
+        """Timed edits; per edit the page's timings and the wire's summary."""
+        rows = []
+        for field, value in edits:
+            self.wire.clear()
+            r = self.page.evaluate("([f, v, s, fo]) => window.__lw.edit(f, v, s, fo)",
+                                   [field, value, list(stages), list(focus)])
+            if r is None:
+                continue
+            self.wire.wait_answer(self.page)
+            rows.append({**r, **self.wire.summary()})
+        return rows
 
     def close(self):
         self.lab.close()
-
-
-def measure_ours(page, edits, stages):
-    times, sizes = [], []
-    for field, value in edits:
-        ms, size = page.timed("([f, v, s]) => window.__lw.ours(f, v, s)", field, value, stages)
-        times.append(ms)
-        sizes.append(size)
-    return {**stats(times), "bytes": int(statistics.median(sizes))}
-
-
-def measure_peer(page, edits):
-    times, sizes = [], []
-    for field, value in edits:
-        ms, size = page.timed("([f, i]) => window.__lw.peer(f, i)", field, PEER_INDEX[field][value])
-        times.append(ms)
-        sizes.append(size)
-    return {**stats(times), "bytes": int(statistics.median(sizes))}
-
-
-def start_times(page):
-    """Cold (fresh kernel, TensorFlow not imported) and warm first complete view."""
-    script = r"""async ([cell]) => {
-      const app = window.jupyterapp, nb = app.shell.currentWidget;
-      nb.content.activeCellIndex = cell;
-      const t0 = performance.now();
-      let sawProgress = false;
-      app.commands.execute('notebook:run-cell');
-      const node = () => nb.content.widgets[cell].node;
-      await new Promise((resolve, reject) => {
-        const check = () => {
-          const busy = node().querySelector('.layerwidget-panel .lw-busy');
-          if (busy && !busy.hidden && busy.textContent.includes('TensorFlow')) sawProgress = true;
-          const imgs = Array.from(node().querySelectorAll('.layerwidget-stage image'));
-          if (imgs.length === 4 && imgs.every((im) => im.getAttribute('href'))) resolve();
-          else if (performance.now() - t0 > 120000) reject(new Error('no complete view'));
-          else requestAnimationFrame(check);
-        };
-        requestAnimationFrame(check);
-      });
-      await window.__lw.frames();
-      return [performance.now() - t0, sawProgress];
-    }"""
-    page.lab.page.evaluate("async () => { const nb = window.jupyterapp.shell.currentWidget;"
-                           " nb.content.activeCellIndex = 0;"
-                           " await window.jupyterapp.commands.execute('notebook:run-cell'); }")
-    page.lab.wait_kernel_idle()
-    cold, progress = page.page.evaluate(script, [1])
-    page.lab.wait_kernel_idle()
-    warm, _ = page.page.evaluate(script, [2])
-    return {"cold_ms": round(cold), "warm_ms": round(warm), "progress_shown": progress}
 
 
 def write_notebooks(root: Path):
@@ -228,12 +126,68 @@ def write_notebooks(root: Path):
     shutil.copy(HERE / "peer.py", root / "peer.py")
 
 
+# Not how layerwidget runs (it must hold on an unmodified Jupyter Server): a diagnosis of what
+# the server's missing TCP_NODELAY costs. Patches the servers this script starts, nothing else.
+NODELAY_CONFIG = """
+from jupyter_server.services.kernels.websocket import KernelWebsocketHandler
+_open = KernelWebsocketHandler.open
+async def open(self, *args, **kwargs):
+    self.set_nodelay(True)
+    return await _open(self, *args, **kwargs)
+KernelWebsocketHandler.open = open
+"""
+
+
+def nodelay_servers():
+    prepare = jupyter_env.prepare_jupyter_dirs
+
+    def with_nodelay(base):
+        env = prepare(base)
+        (Path(env["JUPYTER_CONFIG_DIR"]) / "jupyter_server_config.py").write_text(NODELAY_CONFIG)
+        return env
+
+    jupyter_env.prepare_jupyter_dirs = with_nodelay
+
+
+def model_mode_available() -> bool:
+    from layerwidget import LayerExplorer
+
+    return "model" in inspect.signature(LayerExplorer.__init__).parameters
+
+
+def print_table(results):
+    print(f"\nEnd to end, {results['machine']}, {results['edits_per_case']} edits per case")
+    print(f"{'case':44} {'ours med':>9} {'p90':>7} {'bytes':>9} {'peer med':>9} {'p90':>7} "
+          f"{'peer/ours':>9}")
+    for name, r in results["cases"].items():
+        o, p = r.get("layerwidget"), r.get("peer")
+        if not o:
+            continue
+        line = f"{name:44} {o['median_ms']:9.1f} {o['p90_ms']:7.1f} {o.get('bytes', 0):9,}"
+        if p:
+            r["ratio"] = round(p["median_ms"] / o["median_ms"], 1)
+            line += f" {p['median_ms']:9.1f} {p['p90_ms']:7.1f} {r['ratio']:9.1f}"
+        print(line)
+    for key in ("drag", "draw", "start", "skipped"):  # trace: see the JSON
+        if key in results:
+            print(f"{key}: {json.dumps(results[key], ensure_ascii=False)}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--edits", type=int, default=20, help="edits per case (≥ 20 for the table)")
+    parser.add_argument("--edits", type=int, default=20,
+                        help="edits per case (≥ 20 for the table)")
     parser.add_argument("--quick", action="store_true", help="5 edits per case, for a smoke run")
+    parser.add_argument("--cases", default="all",
+                        help="comma-separated keys: " + ", ".join(CASES))
+    parser.add_argument("--nodelay", action="store_true",
+                        help="diagnosis only: Jupyter Server sets TCP_NODELAY on kernel websockets")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "browser.json")
     args = parser.parse_args(argv)
+    keys = list(CASES) if args.cases == "all" else args.cases.split(",")
+    unknown = [k for k in keys if k not in CASES]
+    if unknown:
+        parser.error(f"unknown cases {unknown}; choose from {', '.join(CASES)}")
     n = 5 if args.quick else args.edits
 
     chromium = jupyter_env.find_chromium()
@@ -242,78 +196,58 @@ def main(argv=None):
     from playwright.sync_api import sync_playwright
 
     results = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, headless Chromium, "
-                          "JupyterLab", "edits_per_case": n, "cases": {}}
+                          "JupyterLab 4", "date": time.strftime("%Y-%m-%d %H:%M"),
+               "load_before": os.getloadavg(), "edits_per_case": n, "quick": args.quick,
+               "nodelay": args.nodelay,
+               "cases": {}}
+    if not model_mode_available():
+        keys = [k for k in keys if k != "model"]
+        results.setdefault("skipped", []).append("model: LayerExplorer has no model= yet")
     base = Path(tempfile.mkdtemp(prefix="lw-bench-"))
     src = base / "src"
     src.mkdir()
     write_notebooks(src)
-    server = jupyter_env.start_server(base / "server", src, app="lab")
+    if args.nodelay:
+        nodelay_servers()
+    servers = {"lab": jupyter_env.start_server(base / "lab", src, app="lab")}
     try:
         with sync_playwright() as pw:
             context = jupyter_env.launch_browser(pw, base / "profile", chromium)
             try:
-                ours = Page(context, server, "ours.ipynb")
-                ours.run_all()
-                ours.page.locator(".layerwidget-panel").first.scroll_into_view_if_needed()
-                ours.page.wait_for_function(
-                    "() => document.querySelectorAll('.layerwidget-stage image[href]').length === 4",
-                    timeout=120_000)
-                for name, filters, edits in cases(n):
-                    measure_ours(ours, [("filters", filters)], [1, 2, 3])  # start state
-                    measure_ours(ours, edits[:3], [1, 2, 3])  # warm-up: layers built once
-                    results["cases"].setdefault(name, {})["layerwidget"] = measure_ours(
-                        ours, edits, [1, 2, 3])
-                    print(name, "layerwidget", results["cases"][name]["layerwidget"], flush=True)
-                ours.close()
-                server.shutdown_kernels()
-
-                peer = Page(context, server, "peer.ipynb")
-                peer.run_all()
-                peer.page.wait_for_selector(".widget-interact .jp-OutputArea-output img",
-                                            state="attached", timeout=120_000)
-                for name, filters, edits in cases(n):
-                    measure_peer(peer, [("filters", filters)])
-                    measure_peer(peer, edits[:2])
-                    results["cases"][name]["peer"] = measure_peer(peer, edits)
-                    print(name, "peer", results["cases"][name]["peer"], flush=True)
-                peer.close()
-                server.shutdown_kernels()
-
-                big = Page(context, server, "big.ipynb")
-                big.run_all()
-                big.page.wait_for_function(
-                    "() => document.querySelectorAll('.layerwidget-stage image[href]').length === 4",
-                    timeout=120_000)
-                edits = cycle([("image_index", 1), ("image_index", 0)], max(6, n // 2))
-                measure_ours(big, edits[:2], [0, 1, 2, 3])
-                results["cases"]["224×224×3, 64 filters (image edit)"] = {
-                    "layerwidget": measure_ours(big, edits, [0, 1, 2, 3])}
-                big.close()
-                server.shutdown_kernels()
-
-                start = Page(context, server, "start.ipynb")
-                results["start"] = start_times(start)
-                start.close()
-                server.shutdown_kernels()
+                for group, (app, notebook, stages, remote) in GROUPS.items():
+                    todo = [k for k in keys if CASES[k][0] == group]
+                    if not todo:
+                        continue
+                    if app not in servers:
+                        servers[app] = jupyter_env.start_server(base / app, src, app=app)
+                    server, proxy, tap = servers[app], None, []
+                    if remote:
+                        net = REMOTE if remote == "remote" else {"latency_ms": 0, "mbit": None}
+                        proxy = DelayProxy(server.port, **net, log=tap)
+                        server = dataclasses.replace(server, url=f"http://127.0.0.1:{proxy.port}")
+                    page = Page(context, server, notebook)
+                    page.tap = tap
+                    try:
+                        if stages:
+                            page.run_explorer(stages)
+                        for key in todo:
+                            _, title, run = CASES[key]
+                            print(f"-- {key}: {title}", flush=True)
+                            run(page, results, title, n)
+                    finally:
+                        page.close()
+                        servers[app].shutdown_kernels()
+                        if proxy is not None:
+                            proxy.close()
             finally:
                 context.close()
     finally:
-        jupyter_env.stop_server(server)
+        for server in servers.values():
+            jupyter_env.stop_server(server)
         shutil.rmtree(base, ignore_errors=True)
 
-    print(f"\nEnd to end, {results['machine']}, {n} edits per case")
-    print(f"{'case':40} {'ours med':>9} {'p90':>7} {'bytes':>9} {'peer med':>9} {'p90':>7} "
-          f"{'peer/ours':>9}")
-    for name, r in results["cases"].items():
-        o, p = r["layerwidget"], r.get("peer")
-        line = f"{name:40} {o['median_ms']:9.1f} {o['p90_ms']:7.1f} {o['bytes']:9,}"
-        if p:
-            r["ratio"] = round(p["median_ms"] / o["median_ms"], 1)
-            line += f" {p['median_ms']:9.1f} {p['p90_ms']:7.1f} {r['ratio']:9.1f}"
-        print(line)
-    s = results["start"]
-    print(f"first complete view: cold {s['cold_ms']} ms (progress shown: {s['progress_shown']}), "
-          f"warm {s['warm_ms']} ms")
+    results["load_after"] = os.getloadavg()
+    print_table(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1, ensure_ascii=False))
     print(f"wrote {args.out}")

@@ -1,0 +1,276 @@
+// Page-side helpers of benchmarks/bench_browser.py, installed once per tab as window.__lw.
+//
+// An edit is timed from the control's change (the dispatch) to the first animation frame after
+// every expected part of the view shows its new state: a stage's <image> has a new href, a
+// focus figure's cells have new fills. A MutationObserver notices the change (no polling
+// delay). Kernel messages are stamped when the page receives them (the kernel connection's
+// anyMessage signal fires as each websocket message is decoded, before it is handled).
+(() => {
+  const frame = () => new Promise((resolve) => requestAnimationFrame(() => resolve()));
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  const lw = {
+    log: [], // {t, kind}: 'sent' (an edit left), 'busy', 'idle', 'batch' (an update arrived)
+
+    hook() {
+      const kernel = window.__layerwidgetPanel.sessionContext.session.kernel;
+      if (lw.kernel === kernel) return;
+      lw.kernel = kernel;
+      kernel.anyMessage.connect((_, { msg, direction }) => {
+        const t = performance.now();
+        const type = msg.header.msg_type;
+        if (direction === "send") {
+          if (type === "comm_msg") lw.log.push({ t, kind: "sent" });
+          return;
+        }
+        if (type === "status") {
+          lw.log.push({ t, kind: msg.content.execution_state });
+        } else if (type === "comm_msg") {
+          const data = msg.content.data || {};
+          const kind = data.content && data.content.kind;
+          if (data.method === "custom" && kind === "layerwidget-batch") {
+            lw.log.push({ t, kind: "batch" });
+          }
+        }
+      });
+    },
+
+    panel: () => document.querySelector(".layerwidget-panel"),
+    root() {
+      const panel = lw.panel();
+      return panel.closest(".layerwidget") || panel.closest(".widget-hbox");
+    },
+    // Number boxes and sliders share data-field; name the one meant.
+    control(field, slider = false) {
+      const panel = lw.panel();
+      const type = slider ? "input[type=range]" : "input[type=number]";
+      if (field === "seed" || field === "image_index") {
+        return panel.querySelector(`.lw-image ${type}[data-field='${field}']`);
+      }
+      const layer = "fieldset[data-layer='0']";
+      return panel.querySelector(`${layer} ${type}[data-field='${field}']`) ||
+        panel.querySelector(`${layer} select[data-field='${field}']`);
+    },
+    hrefs: () => Array.from(lw.root().querySelectorAll(".layerwidget-stage image"),
+      (im) => im.getAttribute("href")),
+    // One string per focus figure: its cells' fills and its pictures.
+    focusPrints: () => Array.from(lw.root().querySelectorAll(".layerwidget-focus"), (fig) =>
+      Array.from(fig.querySelectorAll(".heatmapcell"), (c) => c.style.fill).join(",") + "|" +
+      Array.from(fig.querySelectorAll("image"), (im) => im.getAttribute("href")).join(",")),
+    kernelMs() {
+      const m = /updated in ([\d.]+) ms/.exec(lw.panel().querySelector(".lw-timing").textContent);
+      return m ? Number(m[1]) : null;
+    },
+
+    // Resolve as soon as done() holds after a DOM change under the explorer.
+    until(done, what, timeout = 60000) {
+      return new Promise((resolve, reject) => {
+        if (done()) return resolve();
+        const timer = setTimeout(() => {
+          observer.disconnect();
+          reject(new Error(`timed out: ${what}`));
+        }, timeout);
+        const observer = new MutationObserver(() => {
+          if (done()) {
+            observer.disconnect();
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        observer.observe(lw.root(), {
+          subtree: true, childList: true, attributes: true,
+          attributeFilter: ["href", "src", "style"],
+        });
+      });
+    },
+
+    commit(control, value) {
+      control.value = String(value);
+      if (control.tagName === "SELECT") {
+        control.dispatchEvent(new Event("change", { bubbles: true }));
+      } else {
+        control.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+      }
+    },
+
+    // The kernel's answer to edits made from `mark` on: its batch, then idle.
+    answered(mark) {
+      const events = lw.log.slice(mark);
+      const batch = events.findIndex((e) => e.kind === "batch");
+      return batch >= 0 && events.slice(batch).some((e) => e.kind === "idle");
+    },
+
+    // Make an edit and let it land (no timing): which stages and focus figures changed.
+    async settle(field, value, quiet = 400) {
+      const hrefs = lw.hrefs();
+      const prints = lw.focusPrints();
+      const control = lw.control(field);
+      if (control.value === String(value)) return { stages: [], focus: [] };
+      const mark = lw.log.length;
+      lw.commit(control, value);
+      const t0 = performance.now();
+      while (!lw.answered(mark)) {
+        if (performance.now() - t0 > 60000) throw new Error(`no answer to ${field}=${value}`);
+        await sleep(10);
+      }
+      await sleep(quiet);
+      const nowH = lw.hrefs();
+      const nowF = lw.focusPrints();
+      return {
+        stages: hrefs.map((h, i) => i).filter((i) => nowH[i] && nowH[i] !== hrefs[i]),
+        focus: prints.map((p, i) => i).filter((i) => nowF[i] !== prints[i]),
+      };
+    },
+
+    // One timed edit; `stages` and `focus` list what must show new state.
+    async edit(field, value, stages, focus = []) {
+      const hrefs = lw.hrefs();
+      const prints = focus.length ? lw.focusPrints() : [];
+      const control = lw.control(field);
+      if (control.value === String(value)) return null; // nothing would change
+      const mark = lw.log.length;
+      const t0 = performance.now();
+      lw.commit(control, value);
+      await lw.until(() => {
+        const now = lw.hrefs();
+        if (!stages.every((i) => now[i] && now[i] !== hrefs[i])) return false;
+        if (!focus.length) return true;
+        const nowF = lw.focusPrints();
+        return focus.every((i) => nowF[i] !== prints[i]);
+      }, `no new view after ${field}=${value}`);
+      const applied = performance.now() - t0;
+      await frame();
+      const ms = performance.now() - t0;
+      const at = (kind) => {
+        const e = lw.log.slice(mark).find((x) => x.kind === kind);
+        return e ? e.t - t0 : null;
+      };
+      return { ms, sent: at("sent"), busy: at("busy"), batch: at("batch"), applied,
+        kernel_ms: lw.kernelMs(), t0_epoch: performance.timeOrigin + t0 };
+    },
+
+    // The peer: an ipywidgets Dropdown's select; done when the new PNG is decoded.
+    async peer(field, index) {
+      const box = Array.from(document.querySelectorAll(".widget-dropdown")).find((d) =>
+        d.querySelector("label") && d.querySelector("label").textContent.trim() === field);
+      const select = box.querySelector("select");
+      const img = () => document.querySelector(".widget-interact .jp-OutputArea-output img");
+      const before = img() && img().getAttribute("src");
+      if (select.selectedIndex === index) return null;
+      const t0 = performance.now();
+      select.selectedIndex = index;
+      select.dispatchEvent(new Event("change", { bubbles: true }));
+      await new Promise((resolve, reject) => {
+        const done = () => img() && img().getAttribute("src") !== before;
+        const timer = setTimeout(() => reject(new Error("no new figure")), 120000);
+        const observer = new MutationObserver(() => {
+          if (done()) {
+            observer.disconnect();
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        observer.observe(document.querySelector(".jp-Notebook"), {
+          subtree: true, childList: true, attributes: true, attributeFilter: ["src"],
+        });
+      });
+      await img().decode();
+      await frame();
+      return { ms: performance.now() - t0 };
+    },
+
+    // Pointing at cell `index` of the focused map: from the mouse events to the frame that
+    // shows the tooltip for that cell (no kernel involved).
+    async tooltip(index) {
+      const cells = lw.root().querySelectorAll(".layerwidget-focus .heatmapcell");
+      const target = cells[index];
+      const r = target.getBoundingClientRect();
+      const tip = () => Array.from(document.querySelectorAll(".bqplot_mark_tooltip"))
+        .find((t) => getComputedStyle(t).display !== "none" && t.textContent.includes("value"));
+      const before = tip() ? tip().textContent : "";
+      const t0 = performance.now();
+      for (const type of ["mouseout", "mouseover", "mousemove"]) {
+        target.dispatchEvent(new MouseEvent(type, {
+          bubbles: true, clientX: r.x + r.width / 2, clientY: r.y + r.height / 2,
+        }));
+      }
+      while (!(tip() && tip().textContent !== before)) {
+        await frame();
+        if (performance.now() - t0 > 5000) return null;
+      }
+      await frame();
+      return { ms: performance.now() - t0 };
+    },
+
+    // Record the drag: every 'input' of the slider and every repaint of stage `stage`.
+    watchDrag(field, stage) {
+      const slider = lw.control(field, true);
+      const rec = { inputs: [], paints: [] };
+      slider.addEventListener("input", () => {
+        rec.inputs.push([performance.now(), Number(slider.value)]);
+      });
+      let last = lw.hrefs()[stage];
+      const observer = new MutationObserver(() => {
+        const now = lw.hrefs()[stage];
+        if (now && now !== last) {
+          last = now;
+          const t = performance.now();
+          requestAnimationFrame(() => rec.paints.push([t, performance.now()]));
+        }
+      });
+      observer.observe(lw.root(), { subtree: true, attributes: true, attributeFilter: ["href"] });
+      lw.drag = { rec, observer, slider };
+    },
+    // A scripted drag: one 'input' per animation frame (what a browser delivers when it
+    // coalesces pointer moves), the value moving evenly from the slider's min to its max over
+    // `duration` ms. Resolves after the last input.
+    async scriptedDrag(duration) {
+      const slider = lw.drag.slider;
+      const lo = Number(slider.min), hi = Number(slider.max), step = Number(slider.step) || 1;
+      const t0 = performance.now();
+      for (;;) {
+        await frame();
+        const f = Math.min(1, (performance.now() - t0) / duration);
+        const v = lo + Math.round((f * (hi - lo)) / step) * step;
+        if (String(v) !== slider.value) {
+          slider.value = String(v);
+          slider.dispatchEvent(new Event("input", { bubbles: true }));
+        }
+        if (f >= 1) return v;
+      }
+    },
+    // Record repaints of stage `stage` and the pad's pointer downs and ups (the drawing case).
+    watchPad(stage) {
+      const pad = lw.panel().querySelector("canvas.lw-pad");
+      const rec = { paints: [], downs: [], ups: [] };
+      pad.addEventListener("pointerdown", () => rec.downs.push(performance.now()));
+      pad.addEventListener("pointerup", () => rec.ups.push(performance.now()));
+      let last = lw.hrefs()[stage];
+      const observer = new MutationObserver(() => {
+        const now = lw.hrefs()[stage];
+        if (now && now !== last) {
+          last = now;
+          requestAnimationFrame(() => rec.paints.push(performance.now()));
+        }
+      });
+      observer.observe(lw.root(), { subtree: true, attributes: true, attributeFilter: ["href"] });
+      lw.pad = rec;
+    },
+    // Resolve once the kernel has answered everything sent and nothing was sent for `ms`.
+    async quiet(ms = 300) {
+      for (;;) {
+        const last = lw.log[lw.log.length - 1];
+        const lastSent = lw.log.map((e) => e.kind).lastIndexOf("sent");
+        if (last && last.kind === "idle" && lw.answered(lastSent) &&
+            performance.now() - last.t > ms) return;
+        await sleep(20);
+      }
+    },
+    endDrag() {
+      const { rec, observer, slider } = lw.drag;
+      observer.disconnect();
+      return { ...rec, final: Number(slider.value), box: lw.control(slider.dataset.field).value };
+    },
+  };
+  window.__lw = lw;
+})();

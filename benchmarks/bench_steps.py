@@ -1,0 +1,147 @@
+"""Two cases of benchmarks/bench_browser.py that follow one event step by step: the first
+complete view of an explorer in a fresh kernel (against the bare TensorFlow import), and where
+the time of a 32-filter seed edit goes (page, socket and kernel stamps on one clock)."""
+
+from __future__ import annotations
+
+import json
+import statistics
+
+from bench_util import median
+from labpage import kernel_exec, run_cell
+
+
+def _setup32():
+    return "ex.focus = None\nex.layers = STACK(32)\nex.seed = 0\n"
+
+
+START_JS = r"""async ([cell]) => {
+  const app = window.jupyterapp, nb = window.__layerwidgetPanel;
+  const node = () => nb.content.widgets[cell].node;
+  const old = node().querySelector('.layerwidget-panel');
+  nb.content.activeCellIndex = cell;
+  const t0 = performance.now();
+  let progress = null;
+  app.commands.execute('notebook:run-cell');
+  await new Promise((resolve, reject) => {
+    const check = () => {
+      const panel = node().querySelector('.layerwidget-panel');
+      const fresh = panel && panel !== old;
+      const busy = fresh && panel.querySelector('.lw-busy');
+      if (progress === null && busy && !busy.hidden && busy.textContent.includes('TensorFlow')) {
+        progress = performance.now() - t0;
+      }
+      const imgs = fresh ? Array.from(node().querySelectorAll('.layerwidget-stage image')) : [];
+      if (imgs.length >= 4 && imgs.every((im) => im.getAttribute('href'))) resolve();
+      else if (performance.now() - t0 > 120000) reject(new Error('no complete view'));
+      else requestAnimationFrame(check);
+    };
+    requestAnimationFrame(check);
+  });
+  await new Promise((r) => requestAnimationFrame(r));
+  return {view_ms: performance.now() - t0, progress_ms: progress};
+}"""
+RESTART_JS = ("async () => { "
+              "await window.__layerwidgetPanel.sessionContext.session.kernel.restart(); }")
+
+
+def start(page, results, title, n):
+    """Per round, in fresh kernels: the bare ``import tensorflow``; then the first complete
+    view of ``LayerExplorer()`` (layerwidget imported, TensorFlow not), and a second one."""
+    rows = []
+    for _ in range(1 if n < 20 else 3):
+        page.page.evaluate(RESTART_JS)
+        page.lab.wait_kernel_idle()
+        out = kernel_exec(page.lab, "import time; _t = time.perf_counter(); import tensorflow; "
+                                    "print('import took', (time.perf_counter() - _t) * 1000)")
+        tf_ms = float(out.split("import took")[-1].split()[0])  # after TensorFlow's own logs
+        page.page.evaluate(RESTART_JS)
+        page.lab.wait_kernel_idle()
+        run_cell(page.lab, 0)
+        cold = page.page.evaluate(START_JS, [1])
+        page.lab.wait_kernel_idle()
+        warm = page.page.evaluate(START_JS, [2])
+        page.lab.wait_kernel_idle()
+        rows.append({"import_tensorflow_ms": tf_ms, "cold_ms": cold["view_ms"],
+                     "progress_ms": cold["progress_ms"], "warm_ms": warm["view_ms"]})
+        print(rows[-1], flush=True)
+    out = {k: round(statistics.median(r[k] for r in rows if r[k] is not None))
+           if any(r[k] is not None for r in rows) else None for k in rows[0]}
+    out["cold_minus_import_ms"] = out["cold_ms"] - out["import_tensorflow_ms"]
+    out["rounds"] = rows
+    results["start"] = out
+
+
+# Kernel-side stamps for the trace (measurement only): status messages published, the panel's
+# set_state entered, the batch flushed. Wall clock, as the page's and the tap's.
+TRACE_KERNEL = """
+import time as _time
+TR = []
+_K = get_ipython().kernel
+_publish = _K._publish_status
+def _status(status, *a, **k):
+    TR.append((status, _time.time()))
+    return _publish(status, *a, **k)
+_K._publish_status = _status
+_set_state = ex.panel.set_state
+def _traced_set_state(sync_data):
+    TR.append(("set_state", _time.time()))
+    _set_state(sync_data)
+ex.panel.set_state = _traced_set_state
+_flush = ex.panel.batch._flush
+def _traced_flush():
+    TR.append(("flush", _time.time()))
+    _flush()
+    TR.append(("flushed", _time.time()))
+ex.panel.batch._flush = _traced_flush
+"""
+
+
+def trace(page, results, title, n):
+    """A 32-filter seed edit, step by step on one clock: the page's own stamps (dispatch,
+    messages decoded, applied, painted), the tap proxy's (bytes crossing the socket) and the
+    kernel's (status published, set_state entered, batch flushed)."""
+    cycle = [("seed", s) for s in (0, 1, 2, 3)]
+    page.kernel(_setup32())
+    stages = page.settle("seed", 1)["stages"]
+    page.edits([("seed", s) for s in (2, 3, 0, 1)], stages)
+    page.kernel(TRACE_KERNEL)
+    rows = []
+    for i in range(max(n, 10)):
+        page.tap.clear()
+        (r,) = page.edits([cycle[(2 + i) % len(cycle)]], stages)
+        page.page.wait_for_timeout(100)
+
+        def at(direction, kind, last=False, r=r):
+            f = next((f for f in page.tap if f[2] == direction and f[4] == kind), None)
+            return None if f is None else round(f[1 if last else 0] * 1000 - r["t0_epoch"], 1)
+
+        rows.append({"page: edit sent": r["sent"], "socket: edit up": at("up", "comm_msg", True),
+                     "kernel: busy published": None, "kernel: set_state": None,
+                     "socket: busy down": at("down", "status/busy"),
+                     "page: busy decoded": r["busy"],
+                     "kernel: batch flush": None, "kernel: batch handed to zmq": None,
+                     "socket: batch starts": at("down", "batch"),
+                     "socket: batch ends": at("down", "batch", True),
+                     "page: batch decoded": r["batch"],
+                     "kernel: idle published": None,
+                     "socket: idle down": at("down", "status/idle"),
+                     "page: applied": r["applied"], "page: painted": r["ms"],
+                     "kernel: update (elapsed_ms)": r["kernel_ms"],
+                     "bytes": r["bytes"], "batch_bytes": r["batch_bytes"], "t0": r["t0_epoch"]})
+    stamps = json.loads(kernel_exec(page.lab, "import json; print(json.dumps(TR))"))
+    names = {"busy": "kernel: busy published", "set_state": "kernel: set_state",
+             "flush": "kernel: batch flush", "flushed": "kernel: batch handed to zmq",
+             "idle": "kernel: idle published"}
+    for row in rows:
+        for name, t in stamps:
+            ms = t * 1000 - row["t0"]
+            if 0 <= ms < 2000 and name in names and row[names[name]] is None:
+                row[names[name]] = round(ms, 1)
+        del row["t0"]
+    out = {k: median([row[k] for row in rows]) for k in rows[0]}
+    out["rows"] = rows
+    results["trace"] = out
+    for k, v in out.items():
+        if k != "rows":
+            print(f"  {k:32} {v}", flush=True)
