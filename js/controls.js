@@ -26,6 +26,10 @@ export function onCommit(input, commit) {
   });
 }
 
+const SLIDER_KEYS = new Set([
+  "ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End", "PageUp", "PageDown",
+]);
+
 export function setControlValue(input, value) {
   if (document.activeElement === input) return; // never overwrite what the user is typing
   const text = value === null || value === undefined ? "" : String(value);
@@ -58,6 +62,11 @@ export function numberControl(id, spec, value, commit) {
       "aria-label": `${spec.name} slider`,
     });
     slider.dataset.field = spec.name;
+    // JupyterLab binds the arrow keys in command mode and cancels them before a focused slider
+    // steps; the keys that move a slider stay with it.
+    slider.addEventListener("keydown", (event) => {
+      if (SLIDER_KEYS.has(event.key)) event.stopPropagation();
+    });
     slider.addEventListener("input", () => {
       const v = Number(slider.value);
       box.value = String(v);

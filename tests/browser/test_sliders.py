@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import json
 
-import pytest
 from labpage import ARTIFACTS_DIR, kernel_exec, write_notebook
 
 CELLS = [
@@ -126,12 +125,6 @@ def test_mouse_drag_on_filters_slider_shows_views_in_order_and_ends_on_its_value
     lab.assert_no_console_errors()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "JupyterLab binds ArrowRight/ArrowLeft in notebook command mode "
-    "(notebook:move-cursor-heading-below-or-expand, selector '.jp-Notebook.jp-mod-commandMode"
-    ":not(.jp-mod-readWrite) :focus', which a focused range input matches); Lumino's keydown "
-    "listener on document calls preventDefault, so the slider never steps. Fix in "
-    "js/controls.js: stopPropagation() of arrow/Home/End/PageUp/PageDown keydowns on the slider."))
 def test_arrow_keys_on_seed_slider_step_the_seed_in_order(lab_page, jupyter_server):
     lab = open_explorer(lab_page, jupyter_server, "sliders_keys.ipynb")
     page = lab.page
