@@ -26,6 +26,7 @@ MAX_KERNEL_SLICES = 4
 """Input channels of a kernel drawn at once (the arithmetic of a unit uses all of them)."""
 _TITLE_STYLE = {"font-size": "12px", "fill": "var(--jp-ui-font-color1, #222)"}
 _TITLE_CHAR_PX = 7.0
+_TITLE_SLACK_CHARS = 8  # a title may shrink by this many characters before its figure does
 
 
 def _focus_figure(mark, size_px: int) -> bq.Figure:
@@ -100,6 +101,15 @@ class GridView:
         if w == 1:
             values = np.hstack([values, np.full((values.shape[0], 1), np.nan)])
         plot_w = max(w * cell_px, len(title) * _TITLE_CHAR_PX - 8)
+        # A new width makes bqplot lay the figure out again (~40 ms in the page), and a title's
+        # numbers change its length on most edits: keep the width while the title still fits
+        # and leaves at most a few characters spare.
+        if self._shape is not None and self._shape[:3] == (h, w, cell_px):
+            kept = self._shape[3]
+            if plot_w <= kept <= plot_w + _TITLE_SLACK_CHARS * _TITLE_CHAR_PX:
+                plot_w = kept
+            elif plot_w > w * cell_px:
+                plot_w += _TITLE_SLACK_CHARS / 2 * _TITLE_CHAR_PX
         key = (h, w, cell_px, plot_w)
         with self.figure.hold_sync(), self.heat.hold_sync(), self._colour.hold_sync():
             for name, value in _colours(lo, hi, diverging).items():
