@@ -5,8 +5,27 @@
 // would reach (WidgetModel._handle_comm_msg: buffers put back, state deserialized, set), one
 // after the other in the order the kernel made them, so the models end up exactly as if the
 // messages had come separately.
+//
+// A batch also answers an edit: `content.ack` is the number of the last edit it answers. The
+// answer is passed on as soon as the batch arrives, before its pictures are decoded and painted,
+// so the panel's next edit travels and computes while this one paints. That edit has already
+// set its values in the panel's model (the panel shows what it sent), and this batch holds the
+// kernel's values from before it: those keys are left out of the panel's part here, and the
+// next batch brings the kernel's verdict on them.
 
-export async function applyBatch(manager, content, buffers) {
+const channels = new WeakMap();
+
+// The per-model channel between the batches and the panel's flow control.
+export function batchChannel(model) {
+  let channel = channels.get(model);
+  if (!channel) {
+    channel = { onAck: new Set(), sentAt: new Map() }; // sentAt: key → number of its last edit
+    channels.set(model, channel);
+  }
+  return channel;
+}
+
+export async function applyBatch(manager, content, buffers, stale = () => false) {
   const views = (buffers || []).map((b) => (b instanceof DataView ? b : new DataView(b.buffer || b)));
   let offset = 0;
   for (const part of content.updates) {
@@ -19,10 +38,13 @@ export async function applyBatch(manager, content, buffers) {
       continue; // a widget closed meanwhile: nothing to update
     }
     if (!model) continue;
+    let { state, buffer_paths: paths } = part;
+    if (part.id === content.carrier) {
+      state = Object.fromEntries(Object.entries(state).filter(([key]) => !stale(key)));
+      paths = paths.filter((path) => !stale(path[0]));
+    }
     await model._handle_comm_msg({
-      content: {
-        data: { method: part.method, state: part.state, buffer_paths: part.buffer_paths },
-      },
+      content: { data: { method: part.method, state, buffer_paths: paths } },
       buffers: partBuffers,
       parent_header: {},
     });
@@ -31,13 +53,18 @@ export async function applyBatch(manager, content, buffers) {
 
 // Listen for batches on the panel's model (once per model, whether or not a view is shown).
 export function receiveBatches(model) {
+  const channel = batchChannel(model);
   let queue = Promise.resolve();
   const onMessage = (content, buffers) => {
     if (!content || content.kind !== "layerwidget-batch") return;
+    const ack = typeof content.ack === "number" ? content.ack : null;
+    // A key the panel edited after the edit this batch answers holds the newer value.
+    const stale = (key) => ack !== null && (channel.sentAt.get(key) || 0) > ack;
     // Batches apply strictly in order, each after the previous one has fully landed.
     queue = queue
-      .then(() => applyBatch(model.widget_manager, content, buffers))
+      .then(() => applyBatch(model.widget_manager, content, buffers, stale))
       .catch((err) => console.error("layerwidget: could not apply an update", err));
+    if (ack !== null) for (const fn of channel.onAck) fn(ack);
   };
   model.on("msg:custom", onMessage);
   return () => model.off("msg:custom", onMessage);

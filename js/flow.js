@@ -3,6 +3,14 @@
 // Edits made while the kernel works are merged into `pending` (latest value per trait wins)
 // and sent together once the kernel acknowledges the previous edit, so a burst or a slider
 // drag never piles up work in the kernel, and the last edit always lands.
+//
+// An edit travels as a custom message of the panel, not as a widget update: ipywidgets' front
+// end holds a model's next update until the kernel has gone idle after the previous one, which
+// would add the idle status's trip to every edit of a drag. The values are set in the model
+// here (the panel shows what it sent); the kernel applies them exactly as an update
+// (Panel.set_state) and its answer, the update batch, says which edit it answers (batch.js).
+
+import { batchChannel } from "./batch.js";
 
 export function createFlow(model, { onAnswer = () => {}, onSilence = () => {} } = {}) {
   let seq = 0;
@@ -10,6 +18,7 @@ export function createFlow(model, { onAnswer = () => {}, onSilence = () => {} } 
   let pending = null; // { trait: value }
   let watchdog = null;
   let silence = null;
+  const channel = batchChannel(model);
 
   const flush = () => {
     if (inFlight || !pending) return;
@@ -17,9 +26,12 @@ export function createFlow(model, { onAnswer = () => {}, onSilence = () => {} } 
     pending = null;
     seq = Math.max(seq, model.get("edit_seq") || 0, model.get("ack") || 0) + 1;
     inFlight = { seq, started: performance.now() };
-    for (const [name, value] of Object.entries(edits)) model.set(name, value);
+    for (const [name, value] of Object.entries(edits)) {
+      model.set(name, value);
+      channel.sentAt.set(name, seq);
+    }
     model.set("edit_seq", seq);
-    model.save_changes();
+    model.send({ kind: "edit", state: { ...edits, edit_seq: seq } });
     clearTimeout(watchdog);
     clearTimeout(silence);
     // Say so when the kernel is slow to answer (another cell running, or no kernel at all)...
@@ -31,7 +43,7 @@ export function createFlow(model, { onAnswer = () => {}, onSilence = () => {} } 
     }, 15000);
   };
 
-  return {
+  const flow = {
     send(name, value) {
       pending = pending || {};
       pending[name] = value;
@@ -41,8 +53,9 @@ export function createFlow(model, { onAnswer = () => {}, onSilence = () => {} } 
     current(name) {
       return pending && name in pending ? pending[name] : model.get(name);
     },
-    acknowledged() {
-      if (!inFlight || model.get("ack") < inFlight.seq) return;
+    // The kernel has answered every edit up to `ack` (its results are on their way or shown).
+    acknowledged(ack = model.get("ack")) {
+      if (!inFlight || ack < inFlight.seq) return;
       const roundTrip = performance.now() - inFlight.started;
       inFlight = null;
       clearTimeout(watchdog);
@@ -52,8 +65,12 @@ export function createFlow(model, { onAnswer = () => {}, onSilence = () => {} } 
       flush();
     },
     dispose() {
+      channel.onAck.delete(onAck);
       clearTimeout(watchdog);
       clearTimeout(silence);
     },
   };
+  const onAck = (ack) => flow.acknowledged(ack);
+  channel.onAck.add(onAck);
+  return flow;
 }

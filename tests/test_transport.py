@@ -51,6 +51,28 @@ def test_a_panel_edit_sends_exactly_one_message(ex, sent):
     assert all(u["method"] == "update" for u in updates)
 
 
+def test_an_edit_sent_as_a_custom_message_is_applied_as_an_update(ex, sent):
+    # js/flow.js sends edits as custom messages of the panel; the answer names the edit.
+    ex.panel._handle_custom_msg({"kind": "edit", "state": {"seed": 4, "edit_seq": 7}}, [])
+    assert ex.seed == 4 and ex.panel.ack == 7
+    (widget, msg, _), = batches(sent)
+    assert widget is ex.panel
+    assert len(sent) == 1
+    assert msg["content"]["ack"] == 7 and msg["content"]["carrier"] == ex.panel.model_id
+    # A refused value is answered too: the error, in the same batch; the draft stays to fix.
+    sent.clear()
+    ex.panel._handle_custom_msg({"kind": "edit", "state": {"seed": -3, "edit_seq": 8}}, [])
+    (_, msg, _), = batches(sent)
+    assert ex.seed == 4 and ex.panel.seed == -3 and msg["content"]["ack"] == 8
+    panel_state = [u["state"] for u in msg["content"]["updates"] if u["id"] == ex.panel.model_id]
+    assert any("seed=-3 is out of range" in str(state.get("error")) for state in panel_state)
+    # Other custom messages, and malformed edits, are not edits.
+    sent.clear()
+    ex.panel._handle_custom_msg({"kind": "edit", "state": "seed=5"}, [])
+    ex.panel._handle_custom_msg({"kind": "other", "state": {"seed": 5}}, [])
+    assert ex.seed == 4 and not batches(sent)
+
+
 def test_a_python_edit_sends_one_message_and_a_shape_edit_too(ex, sent):
     ex.seed = 2
     assert len(sent) == len(batches(sent)) == 1

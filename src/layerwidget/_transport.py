@@ -41,6 +41,7 @@ class Batcher:
         self._depth = 0
         self._parts: list[tuple[str, dict, list]] = []
         self._adopted: set[int] = set()
+        self._ack: int | None = None
         self.sent = 0
         """int: how many batch messages were sent (for tests and benchmarks)."""
 
@@ -74,6 +75,10 @@ class Batcher:
             if self._depth == 0:
                 self._flush()
 
+    def answers(self, seq: int) -> None:
+        """Say in the batch being collected that it answers the browser's edit ``seq``."""
+        self._ack = seq
+
     def _route(self, widget: widgets.Widget, msg: dict, buffers=None) -> None:
         if self._depth and msg.get("method") in ("update", "echo_update") and widget.comm:
             self._add(widget.model_id, msg, list(buffers or []))
@@ -98,7 +103,8 @@ class Batcher:
 
     def _flush(self) -> None:
         parts, self._parts = self._parts, []
-        if not parts:
+        ack, self._ack = self._ack, None
+        if not parts and ack is None:
             return
         if self._carrier.comm is None:  # closed meanwhile: nobody to tell
             return
@@ -108,5 +114,9 @@ class Batcher:
                             "buffer_paths": msg.get("buffer_paths", []),
                             "buffers": len(part_buffers)})
             buffers.extend(part_buffers)
-        self._carrier.send({"kind": "layerwidget-batch", "updates": updates}, buffers=buffers)
+        content = {"kind": "layerwidget-batch", "updates": updates,
+                   "carrier": self._carrier.model_id}
+        if ack is not None:
+            content["ack"] = ack
+        self._carrier.send(content, buffers=buffers)
         self.sent += 1

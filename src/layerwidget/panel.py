@@ -94,6 +94,7 @@ class ControlPanel(_EditableTraits):
         self.batch = Batcher(self)
         """Batcher: sends the changes of the panel and of every adopted view as one message."""
         self.batch.adopt(self)
+        self.on_msg(self._edit_message)
 
     def set_state(self, sync_data):
         # Observers run synchronously inside set_state, so once it returns the edit has been
@@ -102,3 +103,11 @@ class ControlPanel(_EditableTraits):
             super().set_state(sync_data)
             if "edit_seq" in sync_data:
                 self.ack = self.edit_seq
+                self.batch.answers(self.ack)
+
+    def _edit_message(self, _widget, content, _buffers) -> None:
+        # The browser sends its edits as custom messages (js/flow.js says why); they are
+        # applied exactly as a widget update from the browser would be.
+        if (isinstance(content, dict) and content.get("kind") == "edit"
+                and isinstance(content.get("state"), dict)):
+            self.set_state(content["state"])
