@@ -460,3 +460,24 @@ def test_the_html_snapshot_holds_every_stage_picture_and_caption(ex):
         bytes(f.marks[0].image.value) for f in ex.figures]
     assert "1. Conv2D (1, 28, 28, 5)" in html and "label 7" in html
     assert "run the cell to explore it again" in html
+
+
+def test_the_snapshot_is_sent_again_only_when_the_view_changed():
+    from layerwidget.views.snapshot import Snapshot
+
+    class Handle:
+        def __init__(self):
+            self.sent = []
+
+        def update(self, obj):
+            self.sent.append(obj.data)
+
+    page = ["<p>a</p>"]
+    snap = Snapshot(lambda: page[0])
+    snap._handle, snap._sent = Handle(), "<p>a</p>"
+    snap.refresh()  # seed 0 → 1 → 0 within the quiet time: nothing new to send
+    assert snap._handle.sent == []
+    page[0] = "<p>b</p>"
+    snap.refresh()
+    snap.refresh()
+    assert snap._handle.sent == ["<p>b</p>"]
