@@ -6,6 +6,8 @@
 // pen and the last stroke always lands. An upload is checked here (size, type, dimensions,
 // whether it decodes) before anything is sent, and scaled down to at most 512 px a side.
 // Texts from the model or from file names are set with textContent only.
+// Why ~330 lines: the pad (pointer, touch and pen input), its 56×56 sampling and the upload
+// checks are one control; they share the canvas and the send path.
 
 import { h } from "./dom.js";
 

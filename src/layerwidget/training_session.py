@@ -15,6 +15,10 @@ checks everything before a model is built); what fails later, inside Keras, beco
 notebook cell that should block. It delivers the progress in the calling thread, and a
 KeyboardInterrupt (a kernel interrupt) while it waits stops the training after the current batch
 and returns what was trained so far.
+
+Why one module of ~360 lines: the thread, its stop flag, the snapshots it posts and the
+blocking variant share one small state machine (idle → running → stopping → done, stopped
+or failed); split, each half would have to re-check the other's phases.
 """
 
 from __future__ import annotations
