@@ -35,3 +35,35 @@ def test_reading_results_before_the_deferred_run_runs_it_on_the_spot():
     NotebookClient(nb, timeout=180, kernel_name="python3").execute()
     text = outputs_of(nb.cells[0])
     assert "shape: (1, 28, 28, 3)" in text and "busy: ''" in text
+
+
+def test_an_edit_refused_while_tensorflow_loads_keeps_its_draft_and_message(monkeypatch):
+    """The deferred first run shows the explorer's own values, then gives a refused draft back."""
+    import sys
+
+    import numpy as np
+
+    import layerwidget.explorer as explorer_module
+
+    pending = []
+
+    class Loop:
+        def call_soon(self, fn):
+            pending.append(fn)
+
+    monkeypatch.setattr(explorer_module, "kernel_loop", lambda: Loop())
+    monkeypatch.delitem(sys.modules, "layerwidget._tf", raising=False)  # as in a fresh kernel
+    ex = explorer_module.LayerExplorer(
+        images=np.arange(2 * 8 * 8, dtype=np.uint8).reshape(2, 8, 8), labels=[3, 4],
+        layers=[{"type": "Conv2D", "filters": 2, "padding": "same"}], seed=5, image_index=1)
+    assert len(pending) == 1 and ex._run is None
+    # The panel holds the explorer's values while it loads, not the panel's defaults.
+    assert (ex.panel.seed, ex.panel.image_index, ex.panel.layers) == (5, 1, ex.layers)
+    ex.panel.layers = [{"type": "Conv2d"}]
+    assert "Did you mean 'Conv2D'" in ex.error
+    pending[0]()
+    assert ex._run is not None and ex.panel.busy == ""
+    assert ex.panel.layers == [{"type": "Conv2d"}] and "Did you mean 'Conv2D'" in ex.error
+    assert (ex.seed, ex.image_index, ex.layers[0]["filters"]) == (5, 1, 2)
+    assert ex.outputs[0].shape == (1, 8, 8, 2)
+    ex.close()

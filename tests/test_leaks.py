@@ -48,3 +48,33 @@ def test_50_create_close_cycles_leave_nothing_behind():
         ex.close()
     assert live_widgets() == widgets
     assert live_keras_layers() <= layers
+
+
+def test_focus_prediction_and_training_views_are_made_when_first_shown_and_closed_with_it():
+    import numpy as np
+
+    LayerExplorer().close()
+    before = live_widgets()
+    ex = LayerExplorer(layers=[{"type": "Conv2D", "filters": 2}, {"type": "MaxPool2D"}])
+    plain = live_widgets() - before
+    views = (ex._focus_area, ex._prediction, ex._training_view)
+    assert not any(v.built for v in views) and all(v.box.children == () for v in views)
+
+    ex.focus, ex.unit = (1, 1), (5, 6)
+    assert ex._focus_area.built and ex._focus_area.box.children
+    focused = live_widgets() - before
+    assert focused > plain + 10, (plain, focused)  # the focus figures exist now
+    np.testing.assert_array_equal(ex._focus_area.map.figure.marks[0].color,
+                                  ex.outputs[0][0, :, :, 1])
+    ex.focus = None
+    assert ex._focus_area.box.children == ()  # hidden, kept for the next focus
+
+    images = np.tile(np.arange(24, dtype=np.uint8)[:, None, None] * 10, (1, 8, 8))
+    small = LayerExplorer(images=images, labels=[0, 1] * 12,
+                          layers=[{"type": "Conv2D", "filters": 1}])
+    small.train(epochs=1, wait=True)
+    assert small._training_view.built and small._prediction.built
+    assert small._prediction.box.children and small._training_view.box.children
+    small.close()
+    ex.close()
+    assert live_widgets() == before

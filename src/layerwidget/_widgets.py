@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import ipywidgets as widgets
 
-__all__ = ["close_tree", "walk"]
+__all__ = ["BuiltOnFirstShow", "close_tree", "walk"]
 
 
 def _children(value):
@@ -43,3 +43,50 @@ def close_tree(*roots: widgets.Widget) -> None:
     """Close ``roots`` and every widget reachable through their synced traits."""
     for w in list(walk(*roots)):
         w.close()
+
+
+class BuiltOnFirstShow:
+    """A view whose widgets are made the first time it has something to show.
+
+    An explorer holds views that most sessions never open (the focus area, a classifier's
+    prediction, training curves): 114 of the 130 widgets it used to create before its first
+    display. Every widget is a comm the browser must open before it can draw the output, so
+    they delayed the panel's first appearance. Such a view keeps only its (empty) ``box`` in
+    the layout until :meth:`_ensure` runs ``_build``; then its widgets join ``batch`` (the
+    explorer's update batcher) like every other view's.
+    """
+
+    box: widgets.Box
+
+    def __init__(self, batch=None):
+        self._batch = batch
+        self._built = False
+
+    @property
+    def built(self) -> bool:
+        return self._built
+
+    def _build(self) -> None:
+        raise NotImplementedError
+
+    def _parts(self) -> tuple:
+        """The widgets made by ``_build`` (besides ``box``)."""
+        raise NotImplementedError
+
+    @property
+    def widgets(self) -> tuple:
+        return (self.box, *self._parts()) if self._built else (self.box,)
+
+    def _ensure(self) -> None:
+        if not self._built:
+            self._build()
+            self._built = True
+            if self._batch is not None:
+                self._batch.adopt(*self.widgets)
+
+    def hide(self) -> None:
+        if self.box.children:
+            self.box.children = ()
+
+    def close(self) -> None:
+        close_tree(*self.widgets)

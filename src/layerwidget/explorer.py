@@ -24,7 +24,7 @@ from ._images_in import ImagesInMixin
 from ._model_mode import ModelModeMixin
 from ._reading import RANDOM, ReadingMixin
 from ._training_mode import TrainingMixin
-from ._updating import UpdatingMixin, kernel_loop
+from ._updating import UpdatingMixin, kernel_loop, same
 from ._widgets import close_tree
 from .codegen import to_script
 from .data import as_image_set
@@ -150,11 +150,12 @@ class LayerExplorer(ImagesInMixin, TrainingMixin, UpdatingMixin, FocusMixin, Rea
             option_schema=options.option_schema(len(images), images.eight_bit,
                                                 images.value_range, images.colour))
         self._stages = StageGrid(self.panel.batch, self._picked)
-        self._focus_area = FocusArea(self._picked_unit, self._picked_weight)
-        self.panel.batch.adopt(*self._focus_area.widgets)
-        self._prediction = PredictionView()
-        self._training_view = TrainingView()
-        self.panel.batch.adopt(*self._prediction.widgets, *self._training_view.widgets)
+        # These three make their figures when first shown (see BuiltOnFirstShow).
+        self._focus_area = FocusArea(self._picked_unit, self._picked_weight, self.panel.batch)
+        self._prediction = PredictionView(self.panel.batch)
+        self._training_view = TrainingView(self.panel.batch)
+        self.panel.batch.adopt(self._focus_area.box, self._prediction.box,
+                               self._training_view.box)
         views = widgets.VBox([widgets.HBox([self._prediction.box, self._training_view.box]),
                               self._stages.box, self._focus_area.box])
         self.widget = widgets.HBox([self.panel, views],
@@ -173,6 +174,7 @@ class LayerExplorer(ImagesInMixin, TrainingMixin, UpdatingMixin, FocusMixin, Rea
         self._closed = False
         self.cell_id = _lifecycle.register(self)
         """str | None: the notebook cell that made this explorer (its re-run releases it)."""
+        self._push_to_panel()  # the panel shows this explorer's values from the start
         loop = kernel_loop()
         if loop is None or "layerwidget._tf" in sys.modules:
             self._update()
@@ -186,7 +188,15 @@ class LayerExplorer(ImagesInMixin, TrainingMixin, UpdatingMixin, FocusMixin, Rea
 
     def _first_run(self) -> None:
         if self._run is None:
+            # A panel edit refused while TensorFlow loaded is still the panel's draft; the
+            # update pushes the accepted values over it, so give it back to the panel, which
+            # refuses it again with its message, as it would any edit typed after the run.
+            drafts = {name: getattr(self.panel, name) for name in _NAMES
+                      if not same(getattr(self.panel, name), getattr(self, name))}
             self._update()
+            with self.panel.hold_sync():
+                for name, value in drafts.items():
+                    setattr(self.panel, name, value)
         self.panel.busy = ""
 
     def _results(self) -> Run:

@@ -15,7 +15,7 @@ import bqplot as bq
 import ipywidgets as widgets
 import numpy as np
 
-from .._widgets import close_tree
+from .._widgets import BuiltOnFirstShow, close_tree
 from ..render import GREYS, RDBU, paint
 
 __all__ = ["MAX_FOCUS_CELLS", "FocusArea", "GridView"]
@@ -194,7 +194,7 @@ def _symmetric(*arrays) -> tuple[float, float]:
     return -top, top
 
 
-class FocusArea:
+class FocusArea(BuiltOnFirstShow):
     """The focused channel, its kernel and one unit's arithmetic, below the stage figures.
 
     Parameters
@@ -204,8 +204,17 @@ class FocusArea:
     """
 
     def __init__(self, on_unit: Callable[[int, int], None],
-                 on_weight: Callable[[int, int, int], None] | None = None):
+                 on_weight: Callable[[int, int, int], None] | None = None, batch=None):
+        super().__init__(batch)
         self._on_unit = on_unit
+        self._on_weight = on_weight
+        # Hidden by taking the figures out of the page: a bqplot figure laid out in a box of
+        # no size draws rectangles of negative size (console errors).
+        self.box = widgets.VBox([])
+        self.box.add_class("layerwidget-focus-area")
+
+    def _build(self) -> None:
+        on_unit, on_weight = self._on_unit, self._on_weight
         self.map = GridView(tooltip=True, on_pick=on_unit)
         self.picture = PictureFocus(on_pick=on_unit)
         # A click on a weight picks it for editing: (slice, row, col).
@@ -223,24 +232,16 @@ class FocusArea:
             [self._map_box, widgets.VBox([self._kernel_box, self._arith_box])],
             layout=widgets.Layout(display="flex", flex_flow="row wrap",
                                   align_items="flex-start"))
-        # Hidden by taking the figures out of the page: a bqplot figure laid out in a box of
-        # no size draws rectangles of negative size (console errors).
-        self.box = widgets.VBox([])
-        self.box.add_class("layerwidget-focus-area")
 
-    @property
-    def widgets(self) -> tuple:
-        return (self.box, self._content, self.map.figure, *self.picture.widgets,
+    def _parts(self) -> tuple:
+        return (self._content, self.map.figure, *self.picture.widgets,
                 *(k.figure for k in self.kernels), self.patch.figure, self.weights.figure,
                 self.products.figure)
-
-    def hide(self) -> None:
-        if self.box.children:
-            self.box.children = ()
 
     def show_map(self, values: np.ndarray, title: str, *, lo: float, hi: float,
                  diverging: bool, unit: tuple[int, int] | None) -> None:
         """The focused channel (h, w), on its stage's colour scale."""
+        self._ensure()
         h, w = values.shape
         if h * w <= MAX_FOCUS_CELLS:
             cell = max(4.0, min(14.0, 360 / max(h, w)))
@@ -262,6 +263,9 @@ class FocusArea:
                     picked: tuple[int, int, int] | None = None) -> None:
         """Up to MAX_KERNEL_SLICES (title, (k, k) weights) of the focused filter, or none;
         ``picked`` = (slice, row, col) of the weight being edited."""
+        if not slices and not self.built:
+            return
+        self._ensure()
         lo, hi = _symmetric(*(w for _, w in slices))
         shown = []
         for k, (view, (title, weights)) in enumerate(zip(self.kernels,
@@ -277,6 +281,9 @@ class FocusArea:
 
     def show_arithmetic(self, parts: list[tuple[str, np.ndarray, bool]]) -> None:
         """Grids of one unit's arithmetic: (title, values, signed) for each part shown."""
+        if not parts and not self.built:
+            return
+        self._ensure()
         views = [self.patch, self.weights, self.products]
         shown = []
         lo, hi = _symmetric(*(v for _, v, _ in parts))
@@ -295,5 +302,6 @@ class FocusArea:
             self._arith_box.children = tuple(shown)
 
     def close(self) -> None:
-        self.picture.close()
-        close_tree(*self.widgets)
+        if self.built:
+            self.picture.close()
+        super().close()

@@ -6,7 +6,7 @@ import bqplot as bq
 import ipywidgets as widgets
 import numpy as np
 
-from .._widgets import close_tree
+from .._widgets import BuiltOnFirstShow
 
 __all__ = ["PredictionView"]
 
@@ -14,14 +14,19 @@ _BAR = "#8aa4c8"
 _TRUE = "#2e7d32"
 
 
-class PredictionView:
+class PredictionView(BuiltOnFirstShow):
     """A bqplot Figure with a Bars mark of class probabilities, in its own box.
 
     The box holds the figure only while there is a prediction to show (a bqplot figure laid
-    out in a box of no size logs errors), and the figure's state is set before it joins.
+    out in a box of no size logs errors), and the figure's state is set before it joins. The
+    figure is made on the first prediction shown.
     """
 
-    def __init__(self):
+    def __init__(self, batch=None):
+        super().__init__(batch)
+        self.box = widgets.Box([])
+
+    def _build(self) -> None:
         self._x = bq.OrdinalScale()
         self._y = bq.LinearScale(min=0.0, max=1.0)
         self.bars = bq.Bars(x=np.array(["0", "1"]), y=np.zeros(2),
@@ -39,14 +44,13 @@ class PredictionView:
             background_style={"fill": "none"}, display_toolbar=False,
             layout=widgets.Layout(width="360px", height="190px"))
         self.figure.add_class("layerwidget-prediction")
-        self.box = widgets.Box([])
 
-    @property
-    def widgets(self) -> tuple:
-        return (self.box, self.figure)
+    def _parts(self) -> tuple:
+        return (self.figure,)
 
     def show(self, probabilities: np.ndarray, label=None, names: list[str] | None = None) -> None:
         """Bars of ``probabilities`` (classes,); ``label``, when known, is marked in green."""
+        self._ensure()
         p = np.asarray(probabilities, dtype=np.float64)
         names = names or [str(k) for k in range(p.size)]
         winner = int(np.argmax(p))
@@ -64,10 +68,3 @@ class PredictionView:
             self.figure.title = title
         if self.box.children != (self.figure,):
             self.box.children = (self.figure,)
-
-    def hide(self) -> None:
-        if self.box.children:
-            self.box.children = ()
-
-    def close(self) -> None:
-        close_tree(self.box, self.figure)

@@ -21,7 +21,7 @@ import bqplot as bq
 import ipywidgets as widgets
 import numpy as np
 
-from .._widgets import close_tree
+from .._widgets import BuiltOnFirstShow
 
 __all__ = ["TrainingView"]
 
@@ -43,7 +43,7 @@ def _points(pairs) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64)
 
 
-class TrainingView:
+class TrainingView(BuiltOnFirstShow):
     """A bqplot Figure with the loss and validation-accuracy curves of a run, updated in place.
 
     Attributes
@@ -56,9 +56,16 @@ class TrainingView:
         Which line is which (fixed text), under the figure.
     box : ipywidgets.VBox
         Holds the figure and its key while a run has something to draw; empty otherwise.
+
+    The figure and its key are made when a run first has something to draw.
     """
 
-    def __init__(self):
+    def __init__(self, batch=None):
+        super().__init__(batch)
+        self.box = widgets.VBox([])
+        self.box.add_class("layerwidget-training-box")
+
+    def _build(self) -> None:
         self._x = bq.LinearScale(min=0.0, max=1.0)
         self._y_loss = bq.LinearScale(min=0.0, max=1.0)
         self._y_accuracy = bq.LinearScale(min=0.0, max=1.0)
@@ -96,12 +103,9 @@ class TrainingView:
         self.key = widgets.HTML(_KEY, layout=widgets.Layout(margin="0 0 0 40px"))
         self.key.add_class("layerwidget-training-key")
         self._content = (self.figure, self.key)
-        self.box = widgets.VBox([])
-        self.box.add_class("layerwidget-training-box")
 
-    @property
-    def widgets(self) -> tuple:
-        return (self.box, self.figure, self.key)
+    def _parts(self) -> tuple:
+        return (self.figure, self.key)
 
     def show(self, history: list[dict], partial: dict | None = None,
              epochs: int | None = None) -> None:
@@ -136,6 +140,7 @@ class TrainingView:
         if not loss_x.size and not val_x.size:
             self.hide()
             return
+        self._ensure()
         step = _tick_step(max([*loss_y, *val_y, 1e-6]) / 4)
         top = step * math.ceil(max([*loss_y, *val_y, 1e-6]) * 1.02 / step)
         right = max(float(epochs or 0), *loss_x, *val_x, 1.0)
@@ -161,13 +166,6 @@ class TrainingView:
         partial = {"epoch": state.get("epoch", 0), "batch": state.get("batch", 0),
                    "batches": state.get("batches", 0), "loss": logs.get("loss")}
         self.show(state.get("history") or [], partial, state.get("epochs") or None)
-
-    def hide(self) -> None:
-        if self.box.children:
-            self.box.children = ()
-
-    def close(self) -> None:
-        close_tree(self.box, self.figure, self.key)
 
 
 def _tick_step(rough: float) -> float:
