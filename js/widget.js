@@ -134,8 +134,10 @@ function render({ model, el }) {
     channelsBox.checked = !!model.get("input_channels");
     channelsRow.hidden = !optionSpec("input_channels").shown;
     histBox.checked = !!model.get("histograms");
-    // A model's weights are its own: no seed to choose.
+    // A model's weights are its own: no seed to choose, and no Train button (the kernel
+    // refuses ex.train() on a model with the reason).
     seedRow.hidden = !!model.get("model_info");
+    training.el.hidden = !!model.get("model_info");
   }
 
   function syncNotice() {

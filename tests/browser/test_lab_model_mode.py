@@ -20,6 +20,7 @@ def test_stepping_through_digits_shows_the_trained_networks_prediction(lab_page,
     assert panel.locator(".lw-model-stages li").count() == 9
     assert "9,098 parameters" in panel.locator(".lw-model legend").text_content()
     assert panel.get_by_role("spinbutton", name="seed").is_hidden()
+    assert panel.get_by_role("button", name="Train").is_hidden()  # a model is not retrained
     seen = []
     for step in range(4):
         if step:
