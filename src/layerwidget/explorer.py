@@ -145,6 +145,8 @@ class LayerExplorer(ImagesInMixin, TrainingMixin, UpdatingMixin, FocusMixin, Rea
                 self.layers = [dict(s) for s in DEFAULT_STACK] if layers is None else layers
         images = self._images
         self.panel = ControlPanel(
+            # The panel opens on this explorer's values, so it shows them while TF loads.
+            **{name: getattr(self, name) for name in _NAMES},
             schema=schema(), n_images=len(images), presets=[RANDOM, *KERNEL_PRESETS],
             model_info=self._model_panel_info(),
             option_schema=options.option_schema(len(images), images.eight_bit,
@@ -174,7 +176,6 @@ class LayerExplorer(ImagesInMixin, TrainingMixin, UpdatingMixin, FocusMixin, Rea
         self._closed = False
         self.cell_id = _lifecycle.register(self)
         """str | None: the notebook cell that made this explorer (its re-run releases it)."""
-        self._push_to_panel()  # the panel shows this explorer's values from the start
         loop = kernel_loop()
         if loop is None or "layerwidget._tf" in sys.modules:
             self._update()
