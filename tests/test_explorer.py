@@ -460,6 +460,8 @@ def test_the_html_snapshot_holds_every_stage_picture_and_caption(ex):
         bytes(f.marks[0].image.value) for f in ex.figures]
     assert "1. Conv2D (1, 28, 28, 5)" in html and "label 7" in html
     assert "run the cell to explore it again" in html
+    # Without the live colour legends, the page says how to read the colours.
+    assert "red (negative) through white (0) to blue (positive)" in html
 
 
 def test_the_snapshot_is_sent_again_only_when_the_view_changed():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 __all__ = [
+    "COLOUR_KEY",
     "histogram_title",
     "legend_ticks",
     "number",
@@ -50,6 +51,12 @@ def ordinal(n: int) -> str:
     """1st, 2nd, 3rd, 4th, …, 11th, 12th, 13th, 21st."""
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
+
+
+COLOUR_KEY = ("Colours: grey pictures run from white (low) to black (high); maps with both signs "
+              "run from red (negative) through white (0) to blue (positive). Each stage has "
+              "one scale for all its channels; its caption gives its min and max.")
+"""How to read a picture without its colour legend (the saved-notebook snapshot)."""
 
 
 def picture_notes(channels: tuple[int, int], total_channels: int, step: int) -> list[str]:

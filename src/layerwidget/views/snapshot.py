@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import html
 
-from ..captions import picture_notes, stage_caption
+from ..captions import COLOUR_KEY, picture_notes, stage_caption
 
 __all__ = ["Snapshot"]
 
@@ -46,6 +46,7 @@ def snapshot_html(views, stats, label) -> str:
         "<p><b>Layer explorer: last view.</b> No kernel is running this explorer now; run the "
         "cell to explore it again, or save a kernel-free page with "
         "<code>ex.to_html(\"view.html\")</code>.</p>"
+        f"<p>{html.escape(COLOUR_KEY)}</p>"
         + "".join(figures) + "</div>")
 
 
