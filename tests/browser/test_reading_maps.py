@@ -46,12 +46,18 @@ def wait_for_focus(lab, text):
         arg=text, timeout=30_000)
 
 
-def test_click_hover_preset_and_receptive_field(lab_page, jupyter_server):
-    lab = lab_page(write_notebook(jupyter_server.root, "reading_maps.ipynb", CELLS))
+def open_explorer(lab_page, jupyter_server, name):
+    """The default explorer of CELLS in a new notebook, once its four stages are drawn."""
+    lab = lab_page(write_notebook(jupyter_server.root, name, CELLS))
     panel = lab.run_explorer()
     lab.page.wait_for_function(
         "() => document.querySelectorAll('.layerwidget-stage svg image[href]').length === 4",
         timeout=60_000)
+    return lab, panel
+
+
+def test_click_hover_preset_and_receptive_field(lab_page, jupyter_server):
+    lab, panel = open_explorer(lab_page, jupyter_server, "reading_maps.ipynb")
     lab.page.wait_for_timeout(300)
 
     # Legends read each stage's min and max, as the status list does.
@@ -150,11 +156,7 @@ print(np.allclose(ex.outputs[0][0, :, :, 0], want, atol=1e-3), np.abs(want).max(
 
 
 def test_histograms_toggle_from_the_panel_and_count_zeros(lab_page, jupyter_server):
-    lab = lab_page(write_notebook(jupyter_server.root, "reading_hist.ipynb", CELLS))
-    panel = lab.run_explorer()
-    lab.page.wait_for_function(
-        "() => document.querySelectorAll('.layerwidget-stage svg image[href]').length === 4",
-        timeout=60_000)
+    lab, panel = open_explorer(lab_page, jupyter_server, "reading_hist.ipynb")
     panel.get_by_label("histograms").check()
     hist = lab.page.locator(".layerwidget-histogram").nth(2)
     hist.wait_for(state="visible", timeout=30_000)
