@@ -117,9 +117,7 @@ def trace(page, results, title, n):
             return None if f is None else round(f[1 if last else 0] * 1000 - r["t0_epoch"], 1)
 
         rows.append({"page: edit sent": r["sent"], "socket: edit up": at("up", "comm_msg", True),
-                     "kernel: busy published": None, "kernel: set_state": None,
-                     "socket: busy down": at("down", "status/busy"),
-                     "page: busy decoded": r["busy"],
+                     "kernel: edit dispatched": None, "kernel: set_state": None,
                      "kernel: batch flush": None, "kernel: batch handed to zmq": None,
                      "socket: batch starts": at("down", "batch"),
                      "socket: batch ends": at("down", "batch", True),
@@ -130,7 +128,9 @@ def trace(page, results, title, n):
                      "kernel: update (elapsed_ms)": r["kernel_ms"],
                      "bytes": r["bytes"], "batch_bytes": r["batch_bytes"], "t0": r["t0_epoch"]})
     stamps = json.loads(kernel_exec(page.lab, "import json; print(json.dumps(TR))"))
-    names = {"busy": "kernel: busy published", "set_state": "kernel: set_state",
+    # ipykernel's busy status marks the dispatch (layerwidget leaves it out for edits; the
+    # stamp is taken before that).
+    names = {"busy": "kernel: edit dispatched", "set_state": "kernel: set_state",
              "flush": "kernel: batch flush", "flushed": "kernel: batch handed to zmq",
              "idle": "kernel: idle published"}
     for row in rows:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import anywidget
 import traitlets
 
+from . import _quiet_edits
 from ._assets import bundle_css, bundle_js
 from ._transport import Batcher
 from .options import EDITABLE
@@ -95,6 +96,13 @@ class ControlPanel(_EditableTraits):
         """Batcher: sends the changes of the panel and of every adopted view as one message."""
         self.batch.adopt(self)
         self.on_msg(self._edit_message)
+        # Its edits are answered with the update first, not after a "busy" status.
+        _quiet_edits.quiet_edits_of(self.model_id)
+
+    def close(self):
+        if getattr(self, "comm", None) is not None:
+            _quiet_edits.forget(self.comm.comm_id)
+        super().close()
 
     def set_state(self, sync_data):
         # Observers run synchronously inside set_state, so once it returns the edit has been

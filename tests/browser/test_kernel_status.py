@@ -1,0 +1,81 @@
+"""Panel edits are answered without a "busy" status; every message still gets its "idle".
+
+The kernel leaves out the busy status for the panel's own edits (layerwidget/_quiet_edits.py):
+the update is the first frame on the socket, and JupyterLab does not redraw its kernel
+indicators twice per edit. What must hold in the real JupyterLab: no busy status and no busy
+kernel state for an edit, exactly one idle for each edit message (the front end disposes the
+message's callbacks on it, so nothing piles up), and cells keep busy and idle as before.
+"""
+
+from __future__ import annotations
+
+from labpage import kernel_exec
+
+RECORD_JS = """
+() => {
+  const kernel = window.__layerwidgetPanel.sessionContext.session.kernel;
+  const log = { sent: [], statuses: [], states: [] };
+  window.__statusLog = log;
+  kernel.anyMessage.connect((_, { msg, direction }) => {
+    if (direction === 'send') {
+      const data = msg.content && msg.content.data;
+      const kind = data && data.method === 'custom' && data.content ? data.content.kind : null;
+      log.sent.push({ id: msg.header.msg_id, type: msg.header.msg_type, kind });
+    }
+  });
+  kernel.iopubMessage.connect((_, msg) => {
+    if (msg.header.msg_type === 'status') {
+      log.statuses.push({ parent: msg.parent_header.msg_id, state: msg.content.execution_state });
+    }
+  });
+  kernel.statusChanged.connect((_, state) => log.states.push(state));
+  return kernel.status;
+}
+"""
+
+EDIT_JS = """
+async (values) => {
+  const panel = document.querySelector('.layerwidget-panel');
+  const input = panel.querySelector("input[data-field='seed'][type='number']");
+  const root = panel.closest('.widget-hbox');
+  const conv = () => root.querySelectorAll('.layerwidget-stage image')[1].getAttribute('href');
+  for (const v of values) {
+    const before = conv();
+    input.value = String(v);
+    input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+    const t0 = performance.now();
+    while (conv() === before) {
+      if (performance.now() - t0 > 30000) throw new Error('no answer to seed ' + v);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+  await new Promise((r) => setTimeout(r, 500)); // the idles trail the updates
+  return window.__statusLog;
+}
+"""
+
+
+def test_edits_have_no_busy_status_and_one_idle_each(lab_page):
+    lab = lab_page("walkthrough.ipynb")
+    lab.run_explorer()
+    lab.explorer().locator(".layerwidget-stage image").nth(1).wait_for(
+        state="attached", timeout=60_000)
+    lab.page.wait_for_timeout(500)
+    assert lab.page.evaluate(RECORD_JS) == "idle"
+
+    log = lab.page.evaluate(EDIT_JS, [11, 12, 13, 14, 15])
+    edits = [m["id"] for m in log["sent"] if m["type"] == "comm_msg" and m["kind"] == "edit"]
+    assert len(edits) == 5, log["sent"]
+    for edit in edits:
+        states = [s["state"] for s in log["statuses"] if s["parent"] == edit]
+        assert states == ["idle"], (edit, states)
+    assert "busy" not in log["states"], log["states"]
+
+    # A cell run outside the panel still shows busy, then idle.
+    assert kernel_exec(lab, "print(6 * 7)").strip() == "42"
+    log = lab.page.evaluate("() => window.__statusLog")
+    execute = [m["id"] for m in log["sent"] if m["type"] == "execute_request"]
+    assert len(execute) == 1
+    assert [s["state"] for s in log["statuses"] if s["parent"] == execute[0]] == ["busy", "idle"]
+    assert "busy" in log["states"]
+    lab.assert_no_console_errors()
