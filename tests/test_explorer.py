@@ -7,7 +7,9 @@ import pytest
 
 from layerwidget import LayerExplorer, LayerSpecError, sample_digits
 from layerwidget._tf import tf
+from layerwidget._widgets import picture_png
 from layerwidget.errors import ImageError
+from layerwidget.png import data_url
 from layerwidget.sizing import explorer_scale, stage_size
 
 STACKS = {
@@ -274,8 +276,10 @@ def test_each_stage_sends_one_small_png_painted_from_the_exact_values(ex):
     ex.layers = [{**ex.layers[0], "filters": 32}, *ex.layers[1:]]
     image = ex.figures[1].marks[0].image
     state = image.get_state()
-    assert state["format"] == "png" and isinstance(state["value"], memoryview)
-    png = bytes(image.value)
+    # Sent as binary (a buffer), in the data: URL form bqplot shows without a Blob.
+    assert state["format"] == "url" and isinstance(state["value"], memoryview)
+    png = picture_png(image)
+    assert bytes(image.value) == data_url(png)
     assert png_text(png)["layerwidget-values-sha256"] == values_digest(ex.outputs[0][0])
     pixels = read_png(png)
     # 32 tiles of 28×28 in the columns the stage's size plan allows, with 1-px gutters.
@@ -302,7 +306,9 @@ def test_large_stages_are_drawn_from_every_nth_pixel_and_outputs_stay_exact():
     step = ex.draw_steps[1]
     assert step == 4
     np.testing.assert_array_equal(ex.displayed(1), ex.outputs[0][0, ::step, ::step])
-    sent = len(bytes(ex.figures[1].marks[0].image.value))
+    image = ex.figures[1].marks[0].image
+    sent = len(bytes(image.value))
+    assert image.format == "png"  # too large for a data: URL: binary PNG
     assert sent <= 4 * MAX_DRAWN_VALUES  # at most one RGBA pixel per drawn value: ≤ 1 MiB
     assert "every 4th pixel drawn" in ex.figures[1].title
     assert ex.draw_steps[0] == 1
@@ -457,7 +463,7 @@ def test_the_html_snapshot_holds_every_stage_picture_and_caption(ex):
     html = snapshot_html(ex._stages.views, ex.stats, ex.label)
     sources = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
     assert [base64.b64decode(s) for s in sources] == [
-        bytes(f.marks[0].image.value) for f in ex.figures]
+        picture_png(f.marks[0].image) for f in ex.figures]
     assert "1. Conv2D (1, 28, 28, 5)" in html and "label 7" in html
     assert "run the cell to explore it again" in html
     # Without the live colour legends, the page says how to read the colours.

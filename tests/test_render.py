@@ -89,3 +89,27 @@ def test_paint_pages_channels_and_steps_through_large_maps():
     assert picture.step == step > 1
     assert picture.values.shape == (len(range(0, 300, step)), len(range(0, 300, step)), 36)
     assert picture.values.size <= MAX_DRAWN_VALUES
+
+
+def test_pictures_travel_as_data_urls_up_to_the_limit_and_round_trip():
+    import ipywidgets
+
+    from layerwidget._widgets import PICTURE_URL_MAX, picture_png, set_picture
+    from layerwidget.png import data_url, png_from_data_url
+
+    rng = np.random.default_rng(0)
+    small = paint(rng.normal(size=(28, 28, 8)).astype(np.float32)).png
+    noisy = rng.integers(0, 256, size=(300, 300, 4), dtype=np.uint8)
+    large = encode_png(noisy)
+    assert len(small) <= PICTURE_URL_MAX < len(large)
+    image = ipywidgets.Image()
+    set_picture(image, small)
+    assert image.format == "url" and bytes(image.value).startswith(b"data:image/png;base64,")
+    assert picture_png(image) == small
+    set_picture(image, large)
+    assert image.format == "png" and bytes(image.value) == large
+    assert picture_png(image) == large
+    assert png_from_data_url(data_url(b"\x89PNG")) == b"\x89PNG"
+    with pytest.raises(ValueError, match="not a data: URL"):
+        png_from_data_url(b"https://example.org/x.png")
+    image.close()

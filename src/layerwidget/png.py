@@ -6,12 +6,13 @@ encoding near a millisecond: every row uses filter 0 and zlib runs at a fast lev
 
 from __future__ import annotations
 
+import base64
 import struct
 import zlib
 
 import numpy as np
 
-__all__ = ["encode_png", "png_text"]
+__all__ = ["data_url", "encode_png", "png_from_data_url", "png_text"]
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -70,3 +71,19 @@ def png_text(png: bytes) -> dict[str, str]:
             key, _, value = data.partition(b"\0")
             entries[key.decode("latin-1")] = value.decode("latin-1")
     return entries
+
+
+_DATA_URL_PREFIX = b"data:image/png;base64,"
+
+
+def data_url(png: bytes) -> bytes:
+    """The PNG as a ``data:`` URL (ASCII bytes)."""
+    return _DATA_URL_PREFIX + base64.b64encode(png)
+
+
+def png_from_data_url(url: bytes) -> bytes:
+    """The PNG a :func:`data_url` holds."""
+    url = bytes(url)
+    if not url.startswith(_DATA_URL_PREFIX):
+        raise ValueError("not a data: URL of a PNG")
+    return base64.b64decode(url[len(_DATA_URL_PREFIX):], validate=True)

@@ -15,7 +15,7 @@ import bqplot as bq
 import ipywidgets as widgets
 import numpy as np
 
-from .._widgets import BuiltOnFirstShow, close_tree
+from .._widgets import BuiltOnFirstShow, close_tree, set_picture
 from ..render import GREYS, RDBU, paint
 
 __all__ = ["MAX_FOCUS_CELLS", "FocusArea", "GridView"]
@@ -164,7 +164,7 @@ class PictureFocus:
         rows, cols = picture.layout.size
         cell = min(400 / cols, 400 / rows)
         new = self._spare[1] if self.image.image is self._spare[0] else self._spare[0]
-        new.value = picture.png
+        set_picture(new, picture.png)
         with self.figure.hold_sync(), self.image.hold_sync():
             self._x.min, self._x.max = 0.0, float(cols)
             self._y.min, self._y.max = 0.0, float(rows)

@@ -18,7 +18,7 @@ import bqplot as bq
 import ipywidgets as widgets
 import numpy as np
 
-from .._widgets import close_tree
+from .._widgets import close_tree, picture_png, set_picture
 from ..captions import picture_notes
 from ..png import png_text
 from ..render import DIGEST_KEY, GREYS, RDBU, Layout, Picture, paint, paint_colour, values_digest
@@ -117,7 +117,7 @@ class StageView:
             notes.append(size.note())
         title = heading + "".join(f"  ·  {note}" for note in notes)
         new = self._spare[1] if self._image.image is self._spare[0] else self._spare[0]
-        new.value = picture.png  # sent before the switch below, so the mark finds it ready
+        set_picture(new, picture.png)  # sent before the switch below: the mark finds it ready
         with self.figure.hold_sync(), self._image.hold_sync():
             self._place(picture, size, title, colour, with_channels)
             self._image.image = new
@@ -258,7 +258,7 @@ class StageView:
         """
         if self.picture is None:
             raise RuntimeError("nothing has been drawn yet")
-        stored = png_text(self._image.image.value).get(DIGEST_KEY)
+        stored = png_text(picture_png(self._image.image)).get(DIGEST_KEY)
         if stored != values_digest(self.picture.values):
             raise RuntimeError("the Image mark does not hold the picture of the last values")
         return self.picture.values.copy()
