@@ -109,6 +109,7 @@ def drag(page, results, title, n):
         page.page.wait_for_timeout(50)
     page.page.wait_for_timeout(500)
     rec = page.page.evaluate("() => window.__lw.endDrag()")
+    rec["paints"].sort(key=lambda p: p[1])  # reported as each paint is, not always in order
     seen = [int(v) for v in kernel_exec(page.lab, "print(*SEEN)").split()]
     t_first, t_last_input = rec["inputs"][0][0], rec["inputs"][-1][0]
     t_end = rec["paints"][-1][1]
