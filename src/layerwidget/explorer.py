@@ -259,7 +259,10 @@ class LayerExplorer(ImagesInMixin, TrainingMixin, UpdatingMixin, FocusMixin, Rea
 
     @property
     def keras_layers(self) -> list:
-        """list: the tf.keras layer objects that produced :attr:`outputs`."""
+        """list: the tf.keras layer objects that produced :attr:`outputs`.
+
+        The explorer reuses built layers for later edits (a new seed may get an older layer
+        object with new weights); keep ``layer.get_weights()`` to hold on to these weights."""
         return list(self._results().layers)
 
     @property
