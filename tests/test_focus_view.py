@@ -29,3 +29,39 @@ def test_a_title_a_few_characters_shorter_or_longer_keeps_the_width_a_long_one_w
         assert width(view) == grown, title
     show(view, "f 0")  # far shorter than the slack allows: the figure shrinks
     assert width(view) < first
+
+
+def test_the_selected_cell_is_sent_only_when_it_moves():
+    view = GridView(on_pick=lambda r, c: None)
+    sent = []
+    view.heat.observe(lambda change: sent.append(change["new"]), names="selected")
+    values = np.arange(9.0).reshape(3, 3)
+    for title in ("a", "b"):
+        view.show(values + len(title), title, lo=0.0, hi=9.0, diverging=False, cell_px=14,
+                  selected=(1, 2))
+    assert len(sent) == 1 and sent[0].tolist() == [[1, 2]]
+    view.show(values, "c", lo=0.0, hi=9.0, diverging=False, cell_px=14, selected=(0, 0))
+    view.show(values, "d", lo=0.0, hi=9.0, diverging=False, cell_px=14, selected=None)
+    assert [None if s is None else s.tolist() for s in sent[1:]] == [[[0, 0]], None]
+    # A click in the page moves it there; drawing the same unit again keeps it.
+    view.heat.selected = np.array([[2, 2]])
+    sent.clear()
+    view.show(values, "e", lo=0.0, hi=9.0, diverging=False, cell_px=14, selected=(2, 2))
+    assert sent == []
+    view.close()
+
+
+def test_a_cell_clicked_in_the_page_picks_that_unit():
+    from layerwidget import LayerExplorer
+
+    ex = LayerExplorer()
+    ex.focus, ex.unit = (1, 0), (10, 12)
+    heat = ex._focus_area.map.heat
+    # What bqplot's front end sends for a click on a cell: JSON lists, not an array buffer.
+    heat.set_state({"selected": [[22, 16]]})
+    assert ex.unit == (22, 16)
+    assert heat.selected.tolist() == [[22, 16]]
+    assert list(ex.panel.focus_info["unit"]) == [22, 16]  # the panel explains that unit
+    heat.set_state({"selected": []})  # clicking it again clears the mark, keeps the unit
+    assert ex.unit == (22, 16)
+    ex.close()

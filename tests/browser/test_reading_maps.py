@@ -135,6 +135,15 @@ def test_click_hover_preset_and_receptive_field(lab_page, jupyter_server):
     }""", where[0] * 28 + where[1] + 1)
     assert pointing_ms is not None, "no tooltip for the next cell"
 
+    # Clicking a cell of the large map picks that unit: ex.unit follows, the field is drawn.
+    pick = (where[0], (where[1] + 3) % 28)
+    lab.page.locator(".layerwidget-focus .heatmapcell").nth(pick[0] * 28 + pick[1]).click()
+    for _ in range(100):
+        if kernel_exec(lab, "print(ex.unit)").strip() == str(pick):
+            break
+        lab.page.wait_for_timeout(100)
+    assert kernel_exec(lab, "print(ex.unit)").strip() == str(pick)
+
     # Sobel x from the panel, for every filter: the map is the NumPy cross-correlation.
     preset = panel.get_by_label("kernels of layer 1: preset")
     preset.select_option("sobel x")

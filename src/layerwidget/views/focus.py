@@ -14,6 +14,8 @@ from collections.abc import Callable
 import bqplot as bq
 import ipywidgets as widgets
 import numpy as np
+from bqplot.traits import array_from_json, array_serialization
+from traittypes import Array
 
 from .._widgets import BuiltOnFirstShow, close_tree, set_picture
 from ..render import GREYS, RDBU, paint
@@ -47,6 +49,31 @@ def _colours(lo: float, hi: float, diverging: bool) -> dict:
     return {"colors": list(GREYS), "mid": None, "min": lo, "max": hi if hi > lo else lo + 1}
 
 
+def _same_selection(current, wanted: tuple[int, int] | None) -> bool:
+    """Whether a GridHeatMap's ``selected`` (None or an (n, 2) array) is just ``wanted``."""
+    if current is None or wanted is None:
+        return current is None and wanted is None
+    current = np.asarray(current)
+    return current.shape == (1, 2) and tuple(int(v) for v in current[0]) == tuple(wanted)
+
+
+def _selection_from_json(value, obj=None):
+    # The page sends a clicked cell as JSON lists ([[row, col]]), which bqplot's reader turns
+    # into an array of Python objects that ipywidgets then fails to send back ("Unsupported
+    # dtype object"), so set_state raised and the click was lost. Integers it is.
+    if isinstance(value, list):
+        return np.asarray(value, dtype=np.int32).reshape(-1, 2)
+    return array_from_json(value, obj)
+
+
+class _PickableGridHeatMap(bq.GridHeatMap):
+    """A GridHeatMap whose cells can be clicked: its selection, set in the page, reads as
+    integers (same front end)."""
+
+    selected = Array(None, allow_none=True).tag(
+        sync=True, to_json=array_serialization["to_json"], from_json=_selection_from_json)
+
+
 class GridView:
     """One figure holding one GridHeatMap: a small map whose cells can be read and picked."""
 
@@ -64,7 +91,7 @@ class GridView:
             interactions["hover"] = "tooltip"
         if on_pick is not None:
             interactions["click"] = "select"
-        self.heat = bq.GridHeatMap(
+        self.heat = _PickableGridHeatMap(
             color=np.zeros((2, 2)), scales={"row": self._rows, "column": self._cols,
                                             "color": self._colour},
             row_align="start", column_align="start", stroke="transparent",
@@ -83,7 +110,7 @@ class GridView:
         self._quiet = False
 
     def _picked(self, change, on_pick) -> None:
-        if self._quiet or not change["new"]:
+        if self._quiet or change["new"] is None or len(change["new"]) == 0:
             return
         row, col = change["new"][0]
         on_pick(int(row), int(col))
@@ -128,11 +155,14 @@ class GridView:
                     self.heat.column = np.arange(values.shape[1])
             self._shape = key
             self.figure.title = title
-            self._quiet = True
-            try:
-                self.heat.selected = None if selected is None else np.array([selected])
-            finally:
-                self._quiet = False
+            # An array is never "equal" to traitlets, so it would be re-sent (and every cell
+            # restyled in the page) on each update: set it only when the unit moves.
+            if not _same_selection(self.heat.selected, selected):
+                self._quiet = True
+                try:
+                    self.heat.selected = None if selected is None else np.array([selected])
+                finally:
+                    self._quiet = False
 
     def close(self) -> None:
         close_tree(self.figure)
