@@ -32,7 +32,11 @@ START_JS = r"""async ([cell]) => {
         progress = performance.now() - t0;
       }
       const imgs = fresh ? Array.from(node().querySelectorAll('.layerwidget-stage image')) : [];
-      if (imgs.length >= 4 && imgs.every((im) => im.getAttribute('href'))) resolve();
+      // Complete: every stage drawn, none still a stand-in waiting for TensorFlow.
+      const waiting = Array.from(node().querySelectorAll('.layerwidget-stage'))
+        .some((fig) => fig.textContent.includes('waiting for TensorFlow'));
+      if (imgs.length >= 4 && imgs.every((im) => im.getAttribute('href')) && !waiting &&
+          busy && busy.hidden) resolve();
       else if (performance.now() - t0 > 120000) reject(new Error('no complete view'));
       else requestAnimationFrame(check);
     };

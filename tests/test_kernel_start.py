@@ -48,8 +48,8 @@ def test_an_edit_refused_while_tensorflow_loads_keeps_its_draft_and_message(monk
     pending = []
 
     class Loop:
-        def call_soon(self, fn):
-            pending.append(fn)
+        def call_soon(self, fn, *args):
+            pending.append(lambda: fn(*args))
 
     monkeypatch.setattr(explorer_module, "kernel_loop", lambda: Loop())
     monkeypatch.delitem(sys.modules, "layerwidget._tf", raising=False)  # as in a fresh kernel
@@ -61,8 +61,16 @@ def test_an_edit_refused_while_tensorflow_loads_keeps_its_draft_and_message(monk
     assert (ex.panel.seed, ex.panel.image_index, ex.panel.layers) == (5, 1, ex.layers)
     ex.panel.layers = [{"type": "Conv2d"}]
     assert "Did you mean 'Conv2D'" in ex.error
-    pending[0]()
+    pending[0]()  # the stand-in figures: the input drawn, the layers blank and waiting
+    assert ex._run is None and len(pending) == 2
+    titles = [view.figure.title for view in ex._stages.views]  # (ex.figures would run it)
+    assert "waiting for TensorFlow" not in titles[0] and "label 4" in titles[0]
+    assert "waiting for TensorFlow" in titles[1] and "(1, 8, 8, 2)" in titles[1]
+    np.testing.assert_array_equal(ex._stages.views[0].displayed(), ex.input[0])
+    assert ex.panel.layers == [{"type": "Conv2d"}]  # the draft is still the panel's
+    pending[1]()
     assert ex._run is not None and ex.panel.busy == ""
+    assert "waiting for TensorFlow" not in ex.figures[1].title
     assert ex.panel.layers == [{"type": "Conv2d"}] and "Did you mean 'Conv2D'" in ex.error
     assert (ex.seed, ex.image_index, ex.layers[0]["filters"]) == (5, 1, 2)
     assert ex.outputs[0].shape == (1, 8, 8, 2)

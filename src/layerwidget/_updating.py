@@ -177,6 +177,22 @@ class UpdatingMixin:
         else:
             self._prediction.hide()
 
+    def _draw_placeholders(self) -> None:
+        """Before the first run: every stage's figure at its size, the input drawn, the other
+        stages blank and titled as waiting (no TensorFlow needed)."""
+        if self._run is not None or self._plan is not None or self._closed:
+            return
+        try:
+            shapes = self._stage_shapes()
+            x = self._images.input(self.image_index, self.pixel_scale)
+        except LayerWidgetError:
+            return  # the first run will say what is wrong
+        arrays = [x, *(np.zeros((1, *shape), np.float32) for shape in shapes[1:])]
+        with self.panel.batch.collect():
+            self._stages.draw(arrays, ["input", *(spec["type"] for spec in self.layers)],
+                              page=0, label=self.label, input_channels=self.input_channels,
+                              shapes=[(1, *shape) for shape in shapes], waiting=True)
+
     def _keep_focus_valid(self, shapes) -> list[str]:
         """After a stack edit: a focus on a stage or channel that is gone is cleared, with a
         note; a unit outside a smaller map too."""

@@ -10,6 +10,7 @@ import math
 
 __all__ = [
     "COLOUR_KEY",
+    "WAITING_NOTE",
     "histogram_title",
     "legend_ticks",
     "number",
@@ -69,6 +70,10 @@ def picture_notes(channels: tuple[int, int], total_channels: int, step: int) -> 
     if step > 1:
         notes.append(f"every {ordinal(step)} pixel drawn")
     return notes
+
+
+WAITING_NOTE = "waiting for TensorFlow"
+"""Added to a layer stage's title while TensorFlow loads (its figure is drawn blank)."""
 
 
 def stage_heading(index: int, layer_name: str, shape, *, label=None) -> str:

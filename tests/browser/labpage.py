@@ -140,9 +140,15 @@ class HostPage:
         page.on("request", self._record_request)
 
     def wait_for_panel(self, timeout: float = 60_000):
-        """The first explorer's panel, once it is in the DOM, scrolled into view."""
+        """The first explorer's panel, once its first run has finished, scrolled into view.
+
+        In a fresh kernel the stage figures appear while TensorFlow loads (blank, "waiting
+        for TensorFlow"); the run is done when the panel lists the stages (or shows an error)
+        and no longer says it is loading.
+        """
         panel = self.page.locator(".layerwidget-panel").first
         panel.wait_for(state="attached", timeout=timeout)
+        self.page.wait_for_function(_FIRST_RUN_DONE_JS, timeout=max(timeout, 120_000))
         panel.scroll_into_view_if_needed()
         return panel
 
@@ -298,6 +304,17 @@ class LabPage(HostPage):
 
 
 # --- helpers for tests that write their own notebooks ------------------------
+
+_FIRST_RUN_DONE_JS = """
+() => {
+  const panel = document.querySelector('.layerwidget-panel');
+  const busy = panel && panel.querySelector('.lw-busy');
+  const error = panel && panel.querySelector('.lw-error');
+  const ran = panel && (panel.querySelector(".lw-stages li[data-stage='0']") ||
+                        (error && !error.hidden && error.textContent.trim()));
+  return Boolean(ran && (!busy || busy.hidden));
+}
+"""
 
 _RUN_CELL_JS = """
 async (i) => {

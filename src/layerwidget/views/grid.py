@@ -10,7 +10,7 @@ import numpy as np
 from .. import options
 from .._transport import Batcher
 from .._widgets import close_tree
-from ..captions import histogram_title, stage_heading
+from ..captions import WAITING_NOTE, histogram_title, stage_heading
 from ..pipeline import stage_histogram
 from ..sizing import explorer_scale, stage_size
 from .histogram import HistogramView
@@ -59,9 +59,10 @@ class StageGrid:
 
     def draw(self, arrays: list[np.ndarray], names: list[str], *, page: int, label=None,
              input_channels: bool = False, histograms: bool = False,
-             shapes: list[tuple] | None = None) -> None:
+             shapes: list[tuple] | None = None, waiting: bool = False) -> None:
         """Draw ``arrays`` (the input first, each (1, H, W, C)) named ``names`` (layer types);
-        ``shapes`` are the shapes the titles state (default: the arrays')."""
+        ``shapes`` are the shapes the titles state (default: the arrays'). ``waiting``: the
+        layers' arrays are stand-ins until they have run, and their titles say so."""
         while len(self.views) < len(arrays):
             view, hist = StageView(len(self.views), self._on_pick), HistogramView()
             card = widgets.VBox([view.figure])
@@ -84,7 +85,10 @@ class StageGrid:
             colour = i == 0 and c in (3, 4)
             channels = options.page_channels(page if i else 0, c)
             tiles = (c + 1 if input_channels else 1) if colour else channels[1] - channels[0]
-            view.show(array[0], stage_heading(i, name, shapes[i], label=label),
+            heading = stage_heading(i, name, shapes[i], label=label)
+            if waiting and i:
+                heading += f"  ·  {WAITING_NOTE}"
+            view.show(array[0], heading,
                       channels=channels, size=stage_size(h, w, tiles, scale),
                       diverging=False if i == 0 else None, colour=colour,
                       with_channels=colour and input_channels)
