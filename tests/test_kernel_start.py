@@ -66,11 +66,17 @@ def test_an_edit_refused_while_tensorflow_loads_keeps_its_draft_and_message(monk
     titles = [view.figure.title for view in ex._stages.views]  # (ex.figures would run it)
     assert "waiting for TensorFlow" not in titles[0] and "label 4" in titles[0]
     assert "waiting for TensorFlow" in titles[1] and "(1, 8, 8, 2)" in titles[1]
-    np.testing.assert_array_equal(ex._stages.views[0].displayed(), ex.input[0])
+    # The stand-ins' values mean nothing yet: no colour legend on them, the input's is shown.
+    assert [view._legend.visible for view in ex._stages.views] == [True, False]
+    # (ex.input would run it: the digit as the explorer feeds it, read without running.)
+    np.testing.assert_array_equal(ex._stages.views[0].displayed(),
+                                  ex._images.input(1, ex.pixel_scale)[0])
+    assert ex._run is None
     assert ex.panel.layers == [{"type": "Conv2d"}]  # the draft is still the panel's
     pending[1]()
     assert ex._run is not None and ex.panel.busy == ""
     assert "waiting for TensorFlow" not in ex.figures[1].title
+    assert all(view._legend.visible for view in ex._stages.views)
     assert ex.panel.layers == [{"type": "Conv2d"}] and "Did you mean 'Conv2D'" in ex.error
     assert (ex.seed, ex.image_index, ex.layers[0]["filters"]) == (5, 1, 2)
     assert ex.outputs[0].shape == (1, 8, 8, 2)

@@ -31,15 +31,14 @@ _comm_ids: set[str] = set()
 _MARK = "_layerwidget_quiet_edits"
 
 
-def is_quiet_edit(parent: Any, comm_ids: set[str] | None = None) -> bool:
+def is_quiet_edit(parent: Any) -> bool:
     """True for a shell message that is an edit of a registered panel (see the module)."""
-    ids = _comm_ids if comm_ids is None else comm_ids
     try:
         if parent["header"]["msg_type"] != "comm_msg":
             return False
         content = parent["content"]
         data = content["data"]
-        return (content["comm_id"] in ids and data.get("method") == "custom"
+        return (content["comm_id"] in _comm_ids and data.get("method") == "custom"
                 and data["content"].get("kind") == "edit")
     except (KeyError, TypeError, AttributeError):
         return False

@@ -7,7 +7,6 @@ nothing: its Content-Security-Policy forbids every fetch, and it opens from ``fi
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import html
 import json
@@ -16,6 +15,7 @@ from typing import Any
 
 from .._assets import bundle_css, bundle_js
 from ..captions import legend_ticks, number, picture_notes, stage_caption, stage_name
+from ..png import data_url
 from ..render import GREYS, RDBU, paint
 from .grid import plain
 
@@ -50,7 +50,7 @@ class ImageStore:
         """Store a picture once; ``cell_px`` fixes its display scale (default: fit the box)."""
         digest = hashlib.sha256(png).hexdigest()
         if digest not in self._index:
-            src = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+            src = data_url(png).decode("ascii")
             self._index[digest] = len(self.images)
             display = ([width * cell_px, height * cell_px] if cell_px
                        else _display_size(width, height))

@@ -91,7 +91,7 @@ class StageGrid:
             view.show(array[0], heading,
                       channels=channels, size=stage_size(h, w, tiles, scale),
                       diverging=False if i == 0 else None, colour=colour,
-                      with_channels=colour and input_channels)
+                      with_channels=colour and input_channels, legend=not (waiting and i))
             hist, card = self.histograms[i], self._cards[i]
             if histograms:
                 counts, edges = stage_histogram(array)

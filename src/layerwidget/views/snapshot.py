@@ -10,10 +10,10 @@ make it explorable again.
 
 from __future__ import annotations
 
-import base64
 import html
 
 from ..captions import COLOUR_KEY, picture_notes, stage_caption
+from ..png import data_url
 
 __all__ = ["Snapshot"]
 
@@ -35,7 +35,7 @@ def snapshot_html(views, stats, label) -> str:
         notes = picture_notes(picture.channels, stage.shape[-1], picture.step)
         caption = stage_caption(i, stage.name, stage.shape, stage.min, stage.max, label=label,
                                 notes=notes)
-        src = "data:image/png;base64," + base64.b64encode(picture.png).decode("ascii")
+        src = data_url(picture.png).decode("ascii")
         figures.append(
             '<figure style="margin:0 12px 12px 0;display:inline-block;vertical-align:top">'
             f'<img src="{src}" width="{round(cols * cell)}" height="{round(rows * cell)}" '

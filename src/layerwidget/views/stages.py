@@ -95,16 +95,17 @@ class StageView:
 
     def show(self, maps: np.ndarray, heading: str, *, channels: tuple[int, int],
              size: StageSize, diverging: bool | None = None, colour: bool = False,
-             with_channels: bool = False) -> None:
+             with_channels: bool = False, legend: bool = True) -> None:
         """Draw channels ``channels = (first, end)`` of ``maps`` (h, w, C) at ``size``.
 
         ``heading`` starts the title; what the reader must know about the picture (which
         channels, pixel stepping, a scale other than the other stages') is added to it.
         ``diverging`` picks a red–blue scale centred on 0 (default: when values have both signs);
         ``colour`` draws a 3- or 4-channel input as a colour picture (``with_channels``: followed
-        by each channel in grey).
+        by each channel in grey). ``legend=False`` hides the colour legend (a stand-in picture
+        whose values mean nothing yet).
         """
-        key = (maps.shape, heading, channels, size, diverging, colour, with_channels)
+        key = (maps.shape, heading, channels, size, diverging, colour, with_channels, legend)
         if self._unchanged(maps, key):
             return  # e.g. the input while a layer is edited: nothing to paint or send
         if colour:
@@ -122,7 +123,7 @@ class StageView:
             self._place(picture, size, title, colour, with_channels)
             self._image.image = new
             self.figure.title = title
-            self._show_legend(picture, colour, maps.shape[-1])
+            self._show_legend(picture, colour or not legend, maps.shape[-1])
         self.picture, self.size, self._last = picture, size, key
 
     def _unchanged(self, maps, key) -> bool:
@@ -177,8 +178,10 @@ class StageView:
             ys.append(rows - r * (layout.h + 1) - 10.0 / cell)
         return tuple(xs), tuple(ys), tuple(names)
 
-    def _show_legend(self, picture: Picture, colour: bool, channels: int) -> None:
-        if colour:
+    def _show_legend(self, picture: Picture, hidden: bool, channels: int) -> None:
+        """The colour legend of ``picture``; ``hidden`` for a colour picture (no one scale) or
+        a stand-in."""
+        if hidden:
             self._legend.visible = False
             return
         lo, hi = picture.lo, picture.hi
