@@ -106,11 +106,11 @@ class BuiltOnFirstShow:
 def set_picture(image: widgets.Image, png: bytes) -> None:
     """Put ``png`` in ``image`` (an ipywidgets Image a bqplot Image mark shows); see
     :data:`PICTURE_URL_MAX` for the form it takes."""
+    small = len(png) <= PICTURE_URL_MAX
     with image.hold_sync():
-        if len(png) <= PICTURE_URL_MAX:
-            image.format, image.value = "url", data_url(png)
-        else:
-            image.format, image.value = "png", png
+        if image.format != ("url" if small else "png"):  # else sent again with every picture
+            image.format = "url" if small else "png"
+        image.value = data_url(png) if small else png
 
 
 def picture_png(image: widgets.Image) -> bytes:

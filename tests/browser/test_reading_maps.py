@@ -63,11 +63,24 @@ def test_click_hover_preset_and_receptive_field(lab_page, jupyter_server):
     # Legends read each stage's min and max, as the status list does.
     stats = json.loads(kernel_exec(lab, "import json\nprint(json.dumps([[s.min, s.max] for s "
                                         "in ex.stats]))"))
-    ticks = lab.page.evaluate(
-        "() => Array.from(document.querySelectorAll('.layerwidget-stage')).map((f) =>"
-        " Array.from(f.querySelectorAll('.ColorBar .tick text')).map((t) => t.textContent))")
-    for (lo, hi), labels in zip(stats, ticks, strict=True):
+    # The numbers are a Label mark under the bar (the tile numbers are integers); each sits
+    # under its tick mark of the bar: the ends, and the middle (0) of a red–blue bar.
+    legends = lab.page.evaluate("""() => Array.from(
+        document.querySelectorAll('.layerwidget-stage')).map((f) => {
+          const centre = (el) => { const r = el.getBoundingClientRect(); return r.x + r.width / 2; };
+          return {
+            numbers: Array.from(f.querySelectorAll('text.label'))
+              .filter((t) => /^-?[0-9]+[.][0-9][0-9]$/.test(t.textContent))
+              .map((t) => [t.textContent, centre(t)]),
+            ticks: Array.from(f.querySelectorAll('.ColorBar .tick line')).map(centre),
+          };
+        })""")
+    for (lo, hi), legend in zip(stats, legends, strict=True):
+        labels = [text for text, _ in legend["numbers"]]
         assert labels[0] == f"{lo:.2f}" and labels[-1] == f"{hi:.2f}", (lo, hi, labels)
+        assert len(labels) == len(legend["ticks"]) == (3 if lo < 0 < hi else 2), legend
+        for (_, x), tick in zip(legend["numbers"], legend["ticks"], strict=True):
+            assert abs(x - tick) < 3, legend
 
     # A click on a pixel of channel 2's tile in the Conv2D stage focuses that channel and
     # explains that unit.

@@ -116,7 +116,8 @@ _MEASURE_JS = """
     // The colour legend's numbers, the focus view's title and a printed kernel weight: SVG
     // text, read against the notebook behind the figures.
     svgTexts: Object.fromEntries([
-      ['legend tick', figures[1].querySelector('.ColorBar .tick text')],
+      ['legend tick', Array.from(figures[1].querySelectorAll('text.label'))
+        .find((t) => /[0-9][.][0-9][0-9]$/.test(t.textContent))],
       ['legend label', figures[1].querySelector('.ColorBar .axislabel')],
       ['focus title', root.querySelector('.layerwidget-focus text.mainheading')],
     ].filter(([, el]) => el).map(([kind, el]) => {

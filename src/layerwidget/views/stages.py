@@ -5,9 +5,15 @@ canvas rectangle per value on every redraw (300+ ms per edit for a 32-channel st
 here; benchmarks/README.md). So each stage is one Figure holding one bqplot Image mark whose PNG
 the kernel paints with :mod:`layerwidget.render` (every shown channel tiled, 1-px gutters); the
 browser only decodes it. Around it: a Label mark numbering the tiles, a Lines mark for the
-receptive field of the focused unit, and a ColorAxis on a ColorScale no mark uses, set to the
-very palette and min/max the picture was painted with, so the legend reads the picture.
-Figures are created once and updated in place.
+receptive field of the focused unit, and the colour legend: a ColorAxis on a ColorScale no mark
+uses, in the very palette the picture was painted with, and a Label mark printing the picture's
+min and max (and 0 on a red–blue scale) under the bar's ends (and middle).
+
+The bar's own scale stays put (0 to 1, or −1, 0, 1 with 0 in the middle, as the picture paints
+each sign on its half of the colours): bqplot redraws a ColorAxis three times when its scale's
+range and tick values change, ~10 ms of every edit in the kernel and the page (benchmarks/
+README.md), where new numbers in the Label mark cost almost nothing. Figures are created once and
+updated in place.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from .._widgets import close_tree, picture_png, set_picture
-from ..captions import picture_notes
+from ..captions import legend_ticks, picture_notes
 from ..png import png_text
 from ..render import DIGEST_KEY, GREYS, RDBU, Layout, Picture, paint, paint_colour, values_digest
 from ..sizing import StageSize
@@ -34,6 +40,16 @@ _MIN_PLOT_WIDTH = 340.0
 # Conservative width of one title character at 13 px (measured ~6.9 px for digits and capitals
 # in system-ui): the title must fit inside the figure.
 _TITLE_CHAR_PX = 7.6
+# Where bqplot draws a horizontal colour bar (ColorAxis.ts): from 100 px after the plot's left
+# edge to 100 px before its right edge, its tick labels' baseline 49 px under the plot (bottom
+# margin 58 − bar 20 − 2 em 24 puts the bar at 14–34 px; tick 6 + padding 3 + 0.71 em of 10 px).
+_BAR_INSET_PX = 100.0
+_NUMBERS_BELOW_PX = 49
+_NUMBERS_FILL = "var(--jp-ui-font-color1, #222)"
+# The bar's fixed scales: each colour's place on the bar never changes, only the numbers do.
+_BAR = {False: {"colors": list(GREYS), "mid": None, "min": 0.0, "max": 1.0, "ticks": [0.0, 1.0]},
+        True: {"colors": list(RDBU), "mid": 0.0, "min": -1.0, "max": 1.0,
+               "ticks": [-1.0, 0.0, 1.0]}}
 
 
 class StageView:
@@ -60,10 +76,18 @@ class StageView:
                                stroke_width=2.0, visible=False, apply_clip=False)
         """bqplot.Lines: the receptive-field rectangles of the focused unit (one per tile)."""
         self._colours = bq.ColorScale(colors=list(GREYS), min=0.0, max=1.0)
+        # The bar and its tick marks; its own tick labels (0 and 1) are hidden, the numbers are
+        # the Label mark below.
         self._legend = bq.ColorAxis(scale=self._colours, side="bottom", label="values",
-                                    tick_format=".2f", tick_values=np.array([0.0, 1.0]))
+                                    tick_values=np.array(_BAR[False]["ticks"]),
+                                    tick_style={"visibility": "hidden"})
+        self._numbers = bq.Label(x=np.zeros(0), y=np.zeros(0), text=[], scales=scales,
+                                 default_size=10.0, font_unit="px", font_weight="normal",
+                                 colors=[_NUMBERS_FILL],
+                                 align="middle", apply_clip=False, y_offset=_NUMBERS_BELOW_PX,
+                                 visible=False)
         self.figure = bq.Figure(
-            marks=[self._image, self._labels, self.fields], axes=[self._legend],
+            marks=[self._image, self._labels, self.fields, self._numbers], axes=[self._legend],
             padding_x=0, padding_y=0, animation_duration=0, fig_margin=dict(_MARGIN),
             # The title follows the host's theme; no background of its own, so the page's shows
             # through the padding and the transparent gutters in light and dark themes alike.
@@ -78,6 +102,9 @@ class StageView:
         self.size: StageSize | None = None
         self._geometry: tuple | None = None
         self._last: tuple | None = None
+        self._bar: tuple | None = None  # (x scale min, data units per px) of the plot
+        self._bar_kind: bool | None = None  # diverging or not, as the bar now shows
+        self._numbers_at: tuple | None = None
 
     @property
     def layout(self) -> Layout | None:
@@ -147,6 +174,8 @@ class StageView:
         if geometry == self._geometry:
             return
         bottom = _NO_LEGEND_BOTTOM if colour else _MARGIN["bottom"]
+        plot_px = round(plot_w)  # bqplot's plot width: the figure's, less its margins
+        self._bar = (-pad, (cols + 2 * pad) / plot_px, plot_px)
         with self._x.hold_sync(), self._y.hold_sync(), self._labels.hold_sync():
             self._x.min, self._x.max = -pad, cols + pad
             self._y.min, self._y.max = 0.0, float(rows)
@@ -154,7 +183,7 @@ class StageView:
             xs, ys, texts = labels
             self._labels.x, self._labels.y, self._labels.text = xs, ys, texts
         self.figure.fig_margin = {**_MARGIN, "bottom": bottom}
-        width = round(plot_w) + _MARGIN["left"] + _MARGIN["right"]
+        width = plot_px + _MARGIN["left"] + _MARGIN["right"]
         height = round(rows * cell) + _MARGIN["top"] + bottom
         self.figure.layout.width, self.figure.layout.height = f"{width}px", f"{height}px"
         self._geometry = geometry
@@ -183,19 +212,39 @@ class StageView:
         a stand-in."""
         if hidden:
             self._legend.visible = False
+            self._numbers.visible = False
             return
-        lo, hi = picture.lo, picture.hi
-        if not hi > lo:  # a constant map: a legend needs an interval
-            hi = lo + 1.0
-        ticks = [lo, 0.0, hi] if picture.diverging else [lo, hi]
-        with self._colours.hold_sync(), self._legend.hold_sync():
-            self._colours.colors = list(RDBU if picture.diverging else GREYS)
-            self._colours.mid = 0.0 if picture.diverging else None
-            self._colours.min, self._colours.max = float(lo), float(hi)
-            self._legend.tick_values = np.array(ticks, dtype=np.float64)
+        kind = bool(picture.diverging)
+        if kind != self._bar_kind:  # the bar's colours and ticks change with the kind only
+            bar = _BAR[kind]
+            with self._colours.hold_sync(), self._legend.hold_sync():
+                self._colours.colors, self._colours.mid = list(bar["colors"]), bar["mid"]
+                self._colours.min, self._colours.max = bar["min"], bar["max"]
+                self._legend.tick_values = np.array(bar["ticks"], dtype=np.float64)
+            self._bar_kind = kind
+        ticks = legend_ticks(picture.lo, picture.hi, kind)
+        with self._numbers.hold_sync(), self._legend.hold_sync():
+            start, per_px, plot_px = self._bar
+            at = tuple(start + (_BAR_INSET_PX + f * (plot_px - 2 * _BAR_INSET_PX)) * per_px
+                       for _, f in ticks)
+            if at != self._numbers_at:  # arrays are always sent again: only when they move
+                self._numbers.x, self._numbers.y = np.array(at), np.zeros(len(at))
+                self._numbers_at = at
+            self._numbers.text = [text for text, _ in ticks]
+            self._numbers.visible = True
             shown = picture.channels[1] - picture.channels[0]
             self._legend.label = "all channels" if shown > 1 else "values"
             self._legend.visible = True
+
+    def legend(self) -> list[tuple[str, float]] | None:
+        """The legend as drawn: each number and where it sits along the bar (0 to 1), or None
+        when no legend is shown."""
+        if not self._legend.visible:
+            return None
+        start, per_px, plot_px = self._bar
+        return [(str(text), float(round(((x - start) / per_px - _BAR_INSET_PX)
+                                  / (plot_px - 2 * _BAR_INSET_PX), 6)))
+                for text, x in zip(self._numbers.text, self._numbers.x, strict=True)]
 
     def show_field(self, rect: tuple | None, channel: int | None = None) -> None:
         """Outline ``rect`` = ((top, left), (bottom, right)) map pixels (half-open) on every

@@ -1,0 +1,114 @@
+"""Each stage's colour legend reads its picture: the bar in the picture's palette, the picture's
+min and max (and 0 on a red–blue scale) printed under the bar's ends (and middle).
+
+The bar's own scale never follows the values (bqplot would redraw the axis three times an
+edit); only the printed numbers do. These tests place the numbers from the figure's own layout
+and scales, as bqplot does, not from the view's bookkeeping.
+"""
+
+import numpy as np
+import pytest
+
+from layerwidget import LayerExplorer
+from layerwidget.captions import number
+
+BAR_INSET_PX = 100  # bqplot's horizontal colour bar leaves 100 px at each end of the plot
+
+
+@pytest.fixture
+def ex():
+    explorer = LayerExplorer()
+    yield explorer
+    explorer.close()
+
+
+def px(value: str) -> float:
+    assert value.endswith("px"), value
+    return float(value[:-2])
+
+
+def drawn_numbers(view):
+    """(text, place along the bar from 0 to 1) of each printed number, from the figure."""
+    fig = view.figure
+    plot_w = px(fig.layout.width) - fig.fig_margin["left"] - fig.fig_margin["right"]
+    lo, hi = view._x.min, view._x.max
+    out = []
+    for text, x in zip(view._numbers.text, view._numbers.x, strict=True):
+        at = (x - lo) / (hi - lo) * plot_w
+        out.append((str(text), (at - BAR_INSET_PX) / (plot_w - 2 * BAR_INSET_PX)))
+    return out
+
+
+def check_reads_picture(view, values):
+    lo, hi = float(values.min()), float(values.max())
+    signed = lo < 0 < hi
+    want = [(number(lo), 0.0), (number(0.0), 0.5), (number(hi), 1.0)] if signed else \
+        [(number(lo), 0.0), (number(hi), 1.0)]
+    got = drawn_numbers(view)
+    assert [t for t, _ in got] == [t for t, _ in want]
+    assert np.allclose([f for _, f in got], [f for _, f in want], atol=1e-6)
+    assert view._numbers.visible and view._legend.visible
+    assert [t for t, _ in view.legend()] == [t for t, _ in want]
+    # The bar: the palette the picture was painted with, 0 in the middle of a red–blue one.
+    colours = view._colours
+    assert colours.mid == (0.0 if signed else None)
+    assert list(view._legend.tick_values) == ([-1.0, 0.0, 1.0] if signed else [0.0, 1.0])
+    assert (colours.min, colours.max) == ((-1.0, 1.0) if signed else (0.0, 1.0))
+    assert view.picture.diverging == signed
+
+
+def test_every_stage_prints_its_own_min_and_max(ex):
+    for view, stats in zip(ex._stages.views, ex.stats, strict=True):
+        shown = view.picture.values
+        assert (float(shown.min()), float(shown.max())) == (stats.min, stats.max)
+        check_reads_picture(view, shown)
+
+
+def test_an_edit_changes_the_numbers_and_never_the_bar(ex):
+    conv = ex._stages.views[1]
+    bar = (conv._colours.min, conv._colours.max, list(conv._legend.tick_values))
+    before = conv.legend()
+    ex.seed = 5
+    assert conv.legend() != before
+    assert (conv._colours.min, conv._colours.max, list(conv._legend.tick_values)) == bar
+    check_reads_picture(conv, conv.picture.values)
+
+
+def test_the_bar_follows_the_sign_of_the_values(ex):
+    conv = ex._stages.views[1]
+    assert conv.picture.diverging  # a linear Conv2D of a digit: both signs
+    layers = [dict(layer) for layer in ex.layers]
+    layers[0]["activation"] = "relu"
+    ex.layers = layers
+    check_reads_picture(conv, conv.picture.values)  # all ≥ 0: the grey bar, two numbers
+    layers[0]["activation"] = "linear"
+    ex.layers = layers
+    check_reads_picture(conv, conv.picture.values)
+
+
+def test_a_wider_figure_moves_the_numbers_with_the_bar(ex):
+    conv = ex._stages.views[1]
+    width = conv.figure.layout.width
+    layers = [dict(layer) for layer in ex.layers]
+    layers[0]["filters"] = 16
+    ex.layers = layers
+    assert conv.figure.layout.width != width
+    check_reads_picture(conv, conv.picture.values)
+
+
+def test_a_constant_map_prints_its_one_value_at_both_ends(ex):
+    ex.layers = [{"type": "Conv2D", "filters": 1, "kernel_size": 3, "padding": "same"}]
+    ex.set_kernel(0, np.zeros((3, 3, 1, 1)), bias=np.zeros(1))
+    conv = ex._stages.views[1]
+    assert [t for t, _ in conv.legend()] == ["0.00", "0.00"]
+
+
+def test_no_legend_on_a_colour_picture():
+    rgb = np.random.default_rng(0).integers(0, 256, size=(2, 8, 8, 3), dtype=np.uint8)
+    explorer = LayerExplorer(images=rgb, layers=[{"type": "ReLU"}])
+    try:
+        first = explorer._stages.views[0]
+        assert first.legend() is None and not first._numbers.visible
+        check_reads_picture(explorer._stages.views[1], explorer._stages.views[1].picture.values)
+    finally:
+        explorer.close()
