@@ -81,3 +81,25 @@ def test_an_edit_refused_while_tensorflow_loads_keeps_its_draft_and_message(monk
     assert (ex.seed, ex.image_index, ex.layers[0]["filters"]) == (5, 1, 2)
     assert ex.outputs[0].shape == (1, 8, 8, 2)
     ex.close()
+
+
+def test_the_first_output_says_tensorflow_is_loading_then_becomes_the_last_view():
+    # The snapshot that follows the widget is plain HTML: the page shows it before the widget's
+    # models exist. Before the first run it says what is coming; a moment after the run it is
+    # the last view (for readers without a kernel), updated in place. (nbclient drops the
+    # update, which arrives after the cell that displayed it; the kernel's copy is read.)
+    cells = ["from layerwidget import LayerExplorer\nex = LayerExplorer()\nex",
+             # The first run blocks the loop for the import; the refresh follows 2.5 s later.
+             "import asyncio\nawait asyncio.sleep(0.5)\nprint('ran:', ex._run is not None)\n"
+             "await asyncio.sleep(4)\nprint(ex._snapshot._sent)"]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(nb, timeout=180, kernel_name="python3").execute()
+    first = [o["data"]["text/html"] for o in nb.cells[0].outputs
+             if "text/html" in o.get("data", {})]
+    assert len(first) == 1
+    assert "Loading TensorFlow" in first[0] and "<img" not in first[0]
+    assert "run the cell to explore it" in first[0]
+    later = outputs_of(nb.cells[1])
+    assert "ran: True" in later
+    assert "last view" in later and later.count("<img") == 4
+    assert "Loading TensorFlow" not in later

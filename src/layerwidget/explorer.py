@@ -172,7 +172,8 @@ class LayerExplorer(ImagesInMixin, TrainingMixin, UpdatingMixin, FocusMixin, Rea
         self.panel.on_msg(self._from_custom_message)
         self.observe(self._on_change, names=list(_NAMES))
         self._snapshot = Snapshot(lambda: snapshot_html(
-            self._stages.views, self._run.stats if self._run else [], self.label))
+            self._stages.views, self._run.stats if self._run else [], self.label,
+            loading=self.panel.busy if self._run is None else ""))
         self._closed = False
         self.cell_id = _lifecycle.register(self)
         """str | None: the notebook cell that made this explorer (its re-run releases it)."""

@@ -23,8 +23,13 @@ __all__ = ["Snapshot"]
 _REFRESH_S = 2.5
 
 
-def snapshot_html(views, stats, label) -> str:
-    """HTML of the stage pictures ``views`` show, captioned with ``stats``."""
+def snapshot_html(views, stats, label, loading: str = "") -> str:
+    """HTML of the stage pictures ``views`` show, captioned with ``stats``.
+
+    ``loading``: what the explorer is waiting for before its first view (TensorFlow's import).
+    This output is plain HTML, so the page shows it as soon as it arrives, while the widget's
+    models and views are still being made: the first thing a reader sees says what is coming.
+    """
     figures = []
     for i, (view, stage) in enumerate(zip(views, stats)):  # noqa: B905 - none before a first run
         picture, size = view.picture, view.size
@@ -41,6 +46,12 @@ def snapshot_html(views, stats, label) -> str:
             f'<img src="{src}" width="{round(cols * cell)}" height="{round(rows * cell)}" '
             f'alt="stage {i}" style="image-rendering:pixelated">'
             f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+    if loading and not figures:
+        return (
+            '<div class="layerwidget-snapshot">'
+            f"<p><b>Layer explorer.</b> {html.escape(loading)}</p>"
+            "<p>If this text stays, no kernel is running this explorer: run the cell to explore "
+            "it.</p></div>")
     return (
         '<div class="layerwidget-snapshot">'
         "<p><b>Layer explorer: last view.</b> No kernel is running this explorer now; run the "
