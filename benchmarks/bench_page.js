@@ -61,27 +61,44 @@
       }
       if (!lw.paintObserver) {
         lw.painted = []; // {el, t}
+        lw.waiters = new Set();
         lw.paintObserver = new PerformanceObserver((list) => {
           for (const e of list.getEntries()) {
             lw.painted.push({ el: e.element, t: e.renderTime || e.loadTime });
           }
+          for (const w of Array.from(lw.waiters)) w.check();
         });
         lw.paintObserver.observe({ type: "element" });
       }
       return images;
     },
-    // The time the last of `images` was painted with a picture set after `t0`.
-    async rendered(images, t0, timeout = 5000) {
-      const start = performance.now();
-      for (;;) {
-        const times = images.map((im) => {
-          const e = lw.painted.find((p) => p.el === im && p.t >= t0);
-          return e ? e.t : null;
-        });
-        if (times.every((t) => t !== null)) return Math.max(t0, ...times);
-        if (performance.now() - start > timeout) return null;
-        await frame();
-      }
+    // The time the last of `images` was painted with a picture set after `t0` (null after
+    // `timeout` ms). Answered from the paint observer's reports, not by polling each frame: a
+    // drag leaves many pictures waiting, and polling them cost the page's main thread.
+    rendered(images, t0, timeout = 5000) {
+      const paintOf = (im) => {
+        for (let i = lw.painted.length - 1; i >= 0; i--) {
+          const p = lw.painted[i];
+          if (p.el === im && p.t >= t0) return p.t;
+        }
+        return null;
+      };
+      return new Promise((resolve) => {
+        const w = {
+          check() {
+            const times = images.map(paintOf);
+            if (!times.every((t) => t !== null)) return false;
+            lw.waiters.delete(w);
+            resolve(Math.max(t0, ...times));
+            return true;
+          },
+        };
+        if (w.check()) return;
+        lw.waiters.add(w);
+        setTimeout(() => {
+          if (lw.waiters.delete(w)) resolve(null);
+        }, timeout);
+      });
     },
     hrefs: () => lw.images().map((im) => im.getAttribute("href")),
     // One string per focus figure: its cells' fills and its pictures.

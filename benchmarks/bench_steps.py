@@ -28,9 +28,11 @@ START_JS = r"""async ([cell]) => {
       const panel = node().querySelector('.layerwidget-panel');
       const fresh = panel && panel !== old;
       const busy = fresh && panel.querySelector('.lw-busy');
-      if (progress === null && busy && !busy.hidden && busy.textContent.includes('TensorFlow')) {
-        progress = performance.now() - t0;
-      }
+      // Progress: "Loading TensorFlow…" on screen, in the panel or in the plain-HTML output
+      // that follows it (shown before the widget's views exist).
+      const saying = Array.from(node().querySelectorAll('.lw-busy, .layerwidget-snapshot'))
+        .some((el) => el.textContent.includes('TensorFlow') && el.checkVisibility());
+      if (progress === null && saying) progress = performance.now() - t0;
       const imgs = fresh ? Array.from(node().querySelectorAll('.layerwidget-stage image')) : [];
       // Complete: every stage drawn, none still a stand-in waiting for TensorFlow.
       const waiting = Array.from(node().querySelectorAll('.layerwidget-stage'))
