@@ -65,3 +65,32 @@ def test_a_cell_clicked_in_the_page_picks_that_unit():
     heat.set_state({"selected": []})  # clicking it again clears the mark, keeps the unit
     assert ex.unit == (22, 16)
     ex.close()
+
+
+def test_the_picked_cell_is_outlined_by_its_own_mark():
+    # Not by a selection style: bqplot would clear and set it on every cell at every draw.
+    view = GridView(on_pick=lambda r, c: None)
+    values = np.arange(12.0).reshape(3, 4)
+    view.show(values, "a", lo=0.0, hi=11.0, diverging=False, cell_px=14, selected=(1, 2))
+    assert view.heat.selected_style == {}
+    assert view.outline.visible and view.outline in view.figure.marks
+    # A unit square around row 1, column 2, on the grid's own scales (rows run downwards).
+    assert view.outline.scales == {"x": view._cols, "y": view._rows} and view._rows.reverse
+    assert set(view.outline.x) == {2.0, 3.0} and set(view.outline.y) == {1.0, 2.0}
+    corners = set(zip(view.outline.x, view.outline.y, strict=True))
+    assert corners == {(2.0, 1.0), (3.0, 1.0), (3.0, 2.0), (2.0, 2.0)}
+    view.show(values, "b", lo=0.0, hi=11.0, diverging=False, cell_px=14, selected=(0, 3))
+    assert set(view.outline.x) == {3.0, 4.0} and set(view.outline.y) == {0.0, 1.0}
+    view.heat.set_state({"selected": []})  # clicked again in the page: the outline goes
+    assert not view.outline.visible
+    view.show(values, "c", lo=0.0, hi=11.0, diverging=False, cell_px=14, selected=None)
+    assert not view.outline.visible
+    view.close()
+
+
+def test_cell_text_is_styled_only_where_values_are_printed():
+    printed, plain = GridView(printed=True), GridView(tooltip=True)
+    assert printed.heat.font_style["fill"] and printed.heat.display_format
+    assert plain.heat.font_style == {} and plain.heat.display_format is None
+    printed.close()
+    plain.close()

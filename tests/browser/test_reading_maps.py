@@ -156,6 +156,18 @@ def test_click_hover_preset_and_receptive_field(lab_page, jupyter_server):
             break
         lab.page.wait_for_timeout(100)
     assert kernel_exec(lab, "print(ex.unit)").strip() == str(pick)
+    # ...and the picked cell is outlined: the outline's box is that cell's, give or take the
+    # stroke.
+    lab.page.wait_for_function("""(index) => {
+        const fig = document.querySelector('.layerwidget-focus');
+        const cell = fig.querySelectorAll('.heatmapcell')[index].getBoundingClientRect();
+        const line = Array.from(fig.querySelectorAll('path.line'))
+          .find((p) => p.getBoundingClientRect().width > 0);
+        if (!line) return false;
+        const r = line.getBoundingClientRect();
+        return Math.abs(r.x - cell.x) < 2 && Math.abs(r.y - cell.y) < 2 &&
+          Math.abs(r.width - cell.width) < 2 && Math.abs(r.height - cell.height) < 2;
+    }""", arg=pick[0] * 28 + pick[1], timeout=10_000)
 
     # Sobel x from the panel, for every filter: the map is the NumPy cross-correlation.
     preset = panel.get_by_label("kernels of layer 1: preset")

@@ -31,10 +31,11 @@ _TITLE_CHAR_PX = 7.0
 _TITLE_SLACK_CHARS = 8  # a title may shrink by this many characters before its figure does
 
 
-def _focus_figure(mark, size_px: int) -> bq.Figure:
-    """A small figure of the focus area around one mark: no axes, no toolbar, theme title."""
+def _focus_figure(mark, size_px: int, *more) -> bq.Figure:
+    """A small figure of the focus area around ``mark`` (and ``more`` marks drawn over it):
+    no axes, no toolbar, theme title."""
     figure = bq.Figure(
-        marks=[mark], axes=[], padding_x=0, padding_y=0, animation_duration=0,
+        marks=[mark, *more], axes=[], padding_x=0, padding_y=0, animation_duration=0,
         fig_margin={"top": 24, "bottom": 4, "left": 4, "right": 4},
         title_style=dict(_TITLE_STYLE), background_style={"fill": "none"},
         display_toolbar=False, layout=widgets.Layout(width=f"{size_px}px",
@@ -98,22 +99,46 @@ class GridView:
             # Three significant digits ("227", "-0.13"), dark text on a light halo: readable on
             # the darkest and the lightest cells.
             display_format=".3~g" if printed else None, null_color="transparent",
+            # bqplot sets these on every cell's (empty) text on every draw: only when printed.
             font_style={"font-size": "11px", "fill": "#111", "paint-order": "stroke",
-                        "stroke": "#fff", "stroke-width": "3px"},
+                        "stroke": "#fff", "stroke-width": "3px"} if printed else {},
             tooltip=tip, interactions=interactions,
-            selected_style={"stroke": "#e6007e", "stroke-width": "2"},
+            # No selected_style: bqplot clears a selection style from every cell and sets it
+            # again on each draw (1,568 style changes per edit on a 28×28 map). The picked
+            # cell is outlined by its own mark instead.
+            selected_style={},
         )
+        self.outline = bq.Lines(x=np.zeros(5), y=np.zeros(5), scales={"x": self._cols,
+                                                                     "y": self._rows},
+                                colors=["#e6007e"], stroke_width=2.0, visible=False,
+                                apply_clip=False)
+        """bqplot.Lines: the square around the picked cell."""
+        self._outlined: tuple[int, int] | None = None
         if on_pick is not None:
             self.heat.observe(lambda change: self._picked(change, on_pick), names="selected")
-        self.figure = _focus_figure(self.heat, 100)
+        self.figure = _focus_figure(self.heat, 100, self.outline)
         self._shape: tuple | None = None
         self._quiet = False
 
     def _picked(self, change, on_pick) -> None:
-        if self._quiet or change["new"] is None or len(change["new"]) == 0:
+        if self._quiet:
+            return
+        if change["new"] is None or len(change["new"]) == 0:
+            self._outline(None)  # clicked again: the mark goes, the unit stays
             return
         row, col = change["new"][0]
         on_pick(int(row), int(col))
+
+    def _outline(self, cell: tuple[int, int] | None) -> None:
+        if cell == self._outlined:
+            return
+        with self.outline.hold_sync():
+            if cell is not None:
+                r, c = cell
+                self.outline.x = np.array([c, c + 1, c + 1, c, c], dtype=np.float64)
+                self.outline.y = np.array([r, r, r + 1, r + 1, r], dtype=np.float64)
+            self.outline.visible = cell is not None
+        self._outlined = cell
 
     def show(self, values: np.ndarray, title: str, *, lo: float, hi: float, diverging: bool,
              cell_px: float, selected: tuple[int, int] | None = None) -> None:
@@ -163,6 +188,7 @@ class GridView:
                     self.heat.selected = None if selected is None else np.array([selected])
                 finally:
                     self._quiet = False
+            self._outline(None if selected is None else (int(selected[0]), int(selected[1])))
 
     def close(self) -> None:
         close_tree(self.figure)
