@@ -5,6 +5,7 @@ re-runs, restarts and saved notebooks."""
 from __future__ import annotations
 
 import json
+import re
 
 from labpage import kernel_exec, run_cell, write_notebook
 
@@ -101,7 +102,13 @@ def test_each_stage_pages_its_own_channels_with_true_labels(lab_page, jupyter_se
     labels = lab.page.evaluate(
         "() => Array.from(document.querySelectorAll('.layerwidget-stage')[3]"
         ".querySelectorAll('text.label')).map((t) => t.textContent)")
-    assert [t for t in labels if t.strip()] == ["0", "1", "2"]
+    # Tile numbers, then the colour legend's min and max (a Label mark too: two decimals).
+    tiles = [t for t in labels if t.strip() and not re.fullmatch(r"-?[0-9]+[.][0-9]{2}", t)]
+    assert tiles == ["0", "1", "2"], labels
+    lo, hi = json.loads(kernel_exec(lab, "import json\n"
+                                        "print(json.dumps([ex.stats[3].min, ex.stats[3].max]))"))
+    middle = ["0.00"] if lo < 0 < hi else []
+    assert labels[len(tiles):] == [f"{lo:.2f}", *middle, f"{hi:.2f}"], labels
     lab.screenshot("classroom_pages")
 
 
