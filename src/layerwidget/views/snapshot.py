@@ -27,8 +27,10 @@ def snapshot_html(views, stats, label, loading: str = "") -> str:
     """HTML of the stage pictures ``views`` show, captioned with ``stats``.
 
     ``loading``: what the explorer is waiting for before its first view (TensorFlow's import).
-    This output is plain HTML, so the page shows it as soon as it arrives, while the widget's
-    models and views are still being made: the first thing a reader sees says what is coming.
+    Before that view there are no pictures, and a front end without the widget, or a notebook
+    executed and kept as it was first displayed, shows this output: it says what is coming
+    rather than that no kernel runs. (JupyterLab shows it no sooner than the panel: it handles
+    the cell's messages in order, and each widget's comm open waits for its model.)
     """
     figures = []
     for i, (view, stage) in enumerate(zip(views, stats)):  # noqa: B905 - none before a first run
