@@ -94,3 +94,17 @@ def test_cell_text_is_styled_only_where_values_are_printed():
     assert plain.heat.font_style == {} and plain.heat.display_format is None
     printed.close()
     plain.close()
+
+
+def test_an_outline_that_stays_is_not_sent_again(monkeypatch):
+    import ipywidgets
+
+    view = GridView(on_pick=lambda r, c: None)
+    values = np.arange(9.0).reshape(3, 3)
+    view.show(values, "a", lo=0.0, hi=9.0, diverging=False, cell_px=14, selected=(1, 1))
+    sent = []
+    monkeypatch.setattr(ipywidgets.Widget, "_send",
+                        lambda self, msg, buffers=None: sent.append(self))
+    view.show(values + 1, "b", lo=0.0, hi=10.0, diverging=False, cell_px=14, selected=(1, 1))
+    assert view.heat in sent and view.outline not in sent
+    view.close()

@@ -112,3 +112,28 @@ def test_no_legend_on_a_colour_picture():
         check_reads_picture(explorer._stages.views[1], explorer._stages.views[1].picture.values)
     finally:
         explorer.close()
+
+
+def test_numbers_that_did_not_change_are_not_sent_again(ex, monkeypatch):
+    import ipywidgets
+
+    # A MaxPool2D of 3×3 instead of 2×2 (stride 2, same padding): another picture of the same
+    # shape, whose min (0) and max (the ReLU's max) are the same numbers in the same places.
+    pool = ex._stages.views[3]
+    before = pool.legend()
+    sent = []
+    original = ipywidgets.Widget._send
+
+    def record(self, msg, buffers=None):
+        sent.append((self, msg))
+        return original(self, msg, buffers=buffers)
+
+    monkeypatch.setattr(ipywidgets.Widget, "_send", record)
+    layers = [dict(layer) for layer in ex.layers]
+    layers[2]["pool_size"] = 3
+    ex.layers = layers
+    assert pool.legend() == before and ex.outputs[2].shape == (1, 14, 14, 3)
+    updated = {u["id"] for _, m in sent if m.get("method") == "custom"
+               for u in m["content"].get("updates", [])}
+    assert pool._image.image.model_id in updated  # the picture did change...
+    assert pool._numbers.model_id not in updated  # ...its numbers did not

@@ -113,7 +113,6 @@ class GridView:
                                 colors=["#e6007e"], stroke_width=2.0, visible=False,
                                 apply_clip=False)
         """bqplot.Lines: the square around the picked cell."""
-        self._outlined: tuple[int, int] | None = None
         if on_pick is not None:
             self.heat.observe(lambda change: self._picked(change, on_pick), names="selected")
         self.figure = _focus_figure(self.heat, 100, self.outline)
@@ -130,15 +129,13 @@ class GridView:
         on_pick(int(row), int(col))
 
     def _outline(self, cell: tuple[int, int] | None) -> None:
-        if cell == self._outlined:
-            return
+        # Equal values are not sent again (traittypes compares arrays): nothing if it stays.
         with self.outline.hold_sync():
             if cell is not None:
                 r, c = cell
                 self.outline.x = np.array([c, c + 1, c + 1, c, c], dtype=np.float64)
                 self.outline.y = np.array([r, r, r + 1, r + 1, r], dtype=np.float64)
             self.outline.visible = cell is not None
-        self._outlined = cell
 
     def show(self, values: np.ndarray, title: str, *, lo: float, hi: float, diverging: bool,
              cell_px: float, selected: tuple[int, int] | None = None) -> None:

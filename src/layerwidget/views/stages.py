@@ -103,8 +103,6 @@ class StageView:
         self._geometry: tuple | None = None
         self._last: tuple | None = None
         self._bar: tuple | None = None  # the plot's x scale min, data units per px, width px
-        self._bar_kind: bool | None = None  # diverging or not, as the bar now shows
-        self._numbers_at: tuple | None = None
 
     @property
     def layout(self) -> Layout | None:
@@ -215,21 +213,19 @@ class StageView:
             self._numbers.visible = False
             return
         kind = bool(picture.diverging)
-        if kind != self._bar_kind:  # the bar's colours and ticks change with the kind only
+        if kind != (self._colours.mid is not None):  # the bar changes with the kind only
             bar = _BAR[kind]
             with self._colours.hold_sync(), self._legend.hold_sync():
                 self._colours.colors, self._colours.mid = list(bar["colors"]), bar["mid"]
                 self._colours.min, self._colours.max = bar["min"], bar["max"]
                 self._legend.tick_values = np.array(bar["ticks"], dtype=np.float64)
-            self._bar_kind = kind
         ticks = legend_ticks(picture.lo, picture.hi, kind)
         with self._numbers.hold_sync(), self._legend.hold_sync():
             start, per_px, plot_px = self._bar
             at = tuple(start + (_BAR_INSET_PX + f * (plot_px - 2 * _BAR_INSET_PX)) * per_px
                        for _, f in ticks)
-            if at != self._numbers_at:  # arrays are always sent again: only when they move
-                self._numbers.x, self._numbers.y = np.array(at), np.zeros(len(at))
-                self._numbers_at = at
+            # Equal arrays are not sent again (traittypes compares them).
+            self._numbers.x, self._numbers.y = np.array(at), np.zeros(len(at))
             self._numbers.text = [text for text, _ in ticks]
             self._numbers.visible = True
             shown = picture.channels[1] - picture.channels[0]
