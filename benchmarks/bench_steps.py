@@ -28,9 +28,10 @@ START_JS = r"""async ([cell]) => {
       const panel = node().querySelector('.layerwidget-panel');
       const fresh = panel && panel !== old;
       const busy = fresh && panel.querySelector('.lw-busy');
-      // Progress: "Loading TensorFlow…" on screen, in the panel or in the plain-HTML output
-      // that follows it (shown before the widget's views exist).
-      const saying = Array.from(node().querySelectorAll('.lw-busy, .layerwidget-snapshot'))
+      // Progress: "Loading TensorFlow…" on screen: the note sent before any widget, the
+      // panel, or the plain-HTML output that follows it.
+      const saying = Array.from(node().querySelectorAll(
+        '.layerwidget-loading, .lw-busy, .layerwidget-snapshot'))
         .some((el) => el.textContent.includes('TensorFlow') && el.checkVisibility());
       if (progress === null && saying) progress = performance.now() - t0;
       const imgs = fresh ? Array.from(node().querySelectorAll('.layerwidget-stage image')) : [];

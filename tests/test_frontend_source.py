@@ -36,10 +36,11 @@ def _rules(css: str) -> list[str]:
 
 
 def test_panel_css_is_scoped_under_the_widget_root():
-    # The panel's rules, the stage figures' (class layerwidget-stage), and the one rule that
-    # hides an explorer's HTML snapshot in an output area that also shows the live panel.
+    # The panel's rules, the stage figures' (class layerwidget-stage), and the rules that hide
+    # an explorer's HTML snapshot and loading note in an output area that shows the live panel.
     roots = (".layerwidget-panel", ".layerwidget-stage",
-             ".jp-OutputArea:has(.layerwidget-panel) .layerwidget-snapshot")
+             ".jp-OutputArea:has(.layerwidget-panel) .layerwidget-snapshot",
+             ".jp-OutputArea:has(.layerwidget-panel) .layerwidget-loading")
     for name in ("widget.css", "draw.css", "train.css"):
         if not (JS / name).exists():
             continue

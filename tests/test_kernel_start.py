@@ -95,7 +95,7 @@ def test_the_first_output_says_tensorflow_is_loading_then_becomes_the_last_view(
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     NotebookClient(nb, timeout=180, kernel_name="python3").execute()
     first = [o["data"]["text/html"] for o in nb.cells[0].outputs
-             if "text/html" in o.get("data", {})]
+             if o.get("data", {}).get("text/html")]  # the loading note is emptied (below)
     assert len(first) == 1
     assert "Loading TensorFlow" in first[0] and "<img" not in first[0]
     assert "run the cell to explore it" in first[0]
@@ -103,3 +103,56 @@ def test_the_first_output_says_tensorflow_is_loading_then_becomes_the_last_view(
     assert "ran: True" in later
     assert "last view" in later and later.count("<img") == 4
     assert "Loading TensorFlow" not in later
+
+
+def html_outputs(cell):
+    return [o["data"].get("text/html", None) for o in cell.outputs
+            if o.get("output_type") == "display_data"]
+
+
+def test_a_fresh_kernel_says_it_is_loading_before_any_widget_then_empties_the_note():
+    # JupyterLab shows a cell's widget output only once every widget model the cell made
+    # exists (~0.3-0.5 s); the note is a plain display sent before the first of them.
+    cells = [
+        "import IPython.display, ipywidgets\nfrom layerwidget import LayerExplorer\n"
+        "events = []\nipywidgets.Widget.on_widget_constructed(lambda w: events.append('widget'))"
+        "\n_display = IPython.display.display\n"
+        "def spy(*args, **kwargs):\n"
+        "    events.append('display')\n    return _display(*args, **kwargs)\n"
+        "IPython.display.display = spy\nex = LayerExplorer()\n"
+        "IPython.display.display = _display\nprint('first:', events[:2])\n"
+        "print('widgets before the note:', events.index('display'))\nex",
+        "print('noted:', __import__('layerwidget.views.snapshot').views.snapshot"
+        ".LOADING_NOTE.shown)",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(nb, timeout=180, kernel_name="python3").execute()
+    text = outputs_of(nb.cells[0])
+    assert "first: ['display', 'widget']" in text and "widgets before the note: 0" in text
+    notes = [o for o in nb.cells[0].outputs if o.get("output_type") == "display_data"
+             and "text/html" in o["data"] and "layerwidget-snapshot" not in o["data"]["text/html"]]
+    # The note is the cell's first output, emptied in place once the explorer is displayed
+    # (nbclient applies an update sent during the cell): a saved notebook does not keep it.
+    assert nb.cells[0].outputs.index(notes[0]) == 0
+    assert len(notes) == 1 and notes[0]["data"] == {"text/html": "", "text/plain": ""}
+    assert "noted: False" in outputs_of(nb.cells[1])
+
+
+def test_the_loading_note_says_so_and_goes_when_the_explorer_is_refused():
+    cells = ["from layerwidget.views.snapshot import LOADING_NOTE\n"
+             "from layerwidget import LayerExplorer\n"
+             "try:\n    LayerExplorer(layers=[{'type': 'Conv2D', 'filters': 0}])\n"
+             "except Exception as e:\n    print('refused:', type(e).__name__)\n"
+             "LOADING_NOTE.clear()\nprint('noted:', LOADING_NOTE.shown)",
+             "LOADING_NOTE.show('Loading <TensorFlow>')\nprint('noted:', LOADING_NOTE.shown)"
+             "\nLOADING_NOTE.show('again')"]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(nb, timeout=180, kernel_name="python3").execute()
+    first, second = nb.cells
+    assert "refused: " in outputs_of(first) and "noted: False" in outputs_of(first)
+    assert html_outputs(first) == [""]  # shown, then emptied in the same cell
+    # One note at a time, its text escaped, in the class the panel's style sheet hides.
+    assert html_outputs(second) == [
+        '<div class="layerwidget-loading"><b>Layer explorer.</b> Loading &lt;TensorFlow&gt;'
+        "</div>"]
+    assert "noted: True" in outputs_of(second)

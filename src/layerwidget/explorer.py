@@ -40,7 +40,7 @@ from .shapes import stack_shapes
 from .views.focus import FocusArea
 from .views.grid import StageGrid
 from .views.prediction import PredictionView
-from .views.snapshot import Snapshot, snapshot_html
+from .views.snapshot import LOADING_NOTE, Snapshot, snapshot_html
 from .views.training import TrainingView
 from .weights import KernelEdits
 
@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 _NAMES = tuple(e.name for e in EDITABLE)
 _ARGUMENTS = ("images", "labels", "layers", "seed", "pixel_scale", "image_index",
               "input_channels", "model")
+_LOADING = "Loading TensorFlow… the first explorer in a kernel takes a few seconds."
 
 
 class _Checked(traitlets.TraitType):
@@ -121,6 +122,23 @@ class LayerExplorer(ImagesInMixin, TrainingMixin, UpdatingMixin, FocusMixin, Rea
             raise TypeError("LayerExplorer() got both model= and layers=; a model brings its "
                             "own layers: pass model= to look inside a Keras model, or layers= "
                             "to build and edit a stack.")
+        loop = kernel_loop()
+        if "layerwidget._tf" in sys.modules:
+            loop = None  # TensorFlow is loaded: run now
+        # The note goes out before any widget: the page shows it long before the panel.
+        noted = loop is not None and not LOADING_NOTE.shown
+        if noted:
+            LOADING_NOTE.show(_LOADING)
+        try:
+            self._make(images, labels, layers, seed, pixel_scale, image_index, input_channels,
+                       model, loop)
+        except BaseException:
+            if noted:  # nothing is loading after all
+                LOADING_NOTE.clear()
+            raise
+
+    def _make(self, images, labels, layers, seed, pixel_scale, image_index, input_channels,
+              model, loop) -> None:
         self._images = as_image_set(images, labels)
         self._plan = None
         if model is not None:
@@ -177,15 +195,13 @@ class LayerExplorer(ImagesInMixin, TrainingMixin, UpdatingMixin, FocusMixin, Rea
         self._closed = False
         self.cell_id = _lifecycle.register(self)
         """str | None: the notebook cell that made this explorer (its re-run releases it)."""
-        loop = kernel_loop()
-        if loop is None or "layerwidget._tf" in sys.modules:
+        if loop is None:
             self._update()
         else:
             # Importing TensorFlow takes seconds. In a notebook, let the cell finish so the
             # panel appears at once and says what is happening; the first run follows on the
             # kernel's event loop. Reading any result before then runs it on the spot.
-            self.panel.busy = ("Loading TensorFlow… the first explorer in a kernel takes a few "
-                               "seconds.")
+            self.panel.busy = _LOADING
             loop.call_soon(self._before_first_run, loop)
 
     def _before_first_run(self, loop) -> None:
@@ -206,6 +222,7 @@ class LayerExplorer(ImagesInMixin, TrainingMixin, UpdatingMixin, FocusMixin, Rea
                 for name, value in drafts.items():
                     setattr(self.panel, name, value)
         self.panel.busy = ""
+        LOADING_NOTE.clear()  # an explorer that was never displayed: the loading is over
 
     def _results(self) -> Run:
         if self._run is None:
@@ -347,6 +364,9 @@ class LayerExplorer(ImagesInMixin, TrainingMixin, UpdatingMixin, FocusMixin, Rea
             return
         display(self.widget)
         self._snapshot.display()
+        # The widget's own output says it is loading now (the panel, or the snapshot where
+        # the widget cannot show): the note would only repeat it, in a saved notebook too.
+        LOADING_NOTE.clear()
 
     def _repr_mimebundle_(self, **kwargs):
         if self._closed:

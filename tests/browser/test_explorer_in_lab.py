@@ -42,10 +42,30 @@ def wait_for_new_href(lab, index, old):
     )
 
 
+# Records the loading note (views/snapshot.py, LoadingNote) the moment it is on screen.
+_WATCH_NOTE_JS = """() => {
+  window.__lwNote = null;
+  const seen = () => {
+    const note = document.querySelector('.layerwidget-loading');
+    if (window.__lwNote === null && note && note.checkVisibility()) {
+      window.__lwNote = {text: note.textContent,
+                         panel: Boolean(document.querySelector('.layerwidget-panel'))};
+    }
+  };
+  new MutationObserver(seen).observe(document.body, {childList: true, subtree: true});
+}"""
+
+
 def test_filters_edit_in_the_panel_redraws_and_bad_value_keeps_the_maps(lab_page):
     lab = lab_page(NOTEBOOK)
+    lab.page.evaluate(_WATCH_NOTE_JS)
     panel = lab.run_explorer()
     page = lab.page
+    # A fresh kernel: the note that TensorFlow is loading showed before the panel existed,
+    # and is gone (emptied in place) once the explorer is displayed.
+    note = page.evaluate("() => window.__lwNote")
+    assert note is not None and "Loading TensorFlow" in note["text"] and not note["panel"]
+    assert page.locator(".layerwidget-loading").count() == 0
     stages = lab.explorer().locator(".layerwidget-stage")
     stages.nth(3).wait_for(state="attached", timeout=60_000)
     assert stages.count() == 4

@@ -15,7 +15,7 @@ import html
 from ..captions import COLOUR_KEY, picture_notes, stage_caption
 from ..png import data_url
 
-__all__ = ["Snapshot"]
+__all__ = ["LOADING_NOTE", "LoadingNote", "Snapshot"]
 
 # Quiet time after the last update before the snapshot is sent again. The snapshot carries every
 # stage picture (31 kB at 32 filters, 835 kB for a 224×224×3 input with 64 filters), and on a
@@ -105,3 +105,44 @@ class Snapshot:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+
+
+class LoadingNote:
+    """The first sign of progress in a fresh kernel: one line of plain HTML, sent before any
+    widget exists.
+
+    JupyterLab handles a kernel's messages in order and each widget's comm open waits for its
+    model, so the cell's widget output (and its snapshot) shows only once every widget model
+    the cell made exists: ~0.3–0.5 s after the run on a 2-core machine. A plain display sent
+    before the first of them shows within ~0.1 s. The live panel's style sheet hides the note
+    as soon as the panel is in the output area; the note itself is emptied once the explorer is
+    displayed (so a saved or executed notebook does not keep it), or after the first run.
+    """
+
+    def __init__(self):
+        self._handle = None
+
+    @property
+    def shown(self) -> bool:
+        return self._handle is not None
+
+    def show(self, text: str) -> None:
+        """Show ``text`` as the note, unless a note is showing already (one per kernel)."""
+        from IPython import get_ipython
+        from IPython.display import display
+
+        if self._handle is None and get_ipython() is not None:
+            self._handle = display({
+                "text/html": f'<div class="layerwidget-loading"><b>Layer explorer.</b> '
+                             f"{html.escape(text)}</div>",
+                "text/plain": f"Layer explorer. {text}"}, raw=True, display_id=True)
+
+    def clear(self) -> None:
+        """Empty the note in place (an output with no text); nothing if none is showing."""
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            handle.update({"text/html": "", "text/plain": ""}, raw=True)
+
+
+LOADING_NOTE = LoadingNote()
+"""The kernel's one loading note: the explorers made while TensorFlow loads share it."""
