@@ -64,7 +64,8 @@ NOTEBOOKS = {
                   "dtype=np.uint8)\n"
                   f"ex = LayerExplorer(images=rgb, layers={STACK.format(filters=64)})\nex"],
     "start.ipynb": ["from layerwidget import LayerExplorer", "ex = LayerExplorer()\nex",
-                    "ex2 = LayerExplorer()\nex2"],
+                    "ex2 = LayerExplorer()\nex2",
+                    "from layerwidget import LayerExplorer\nex3 = LayerExplorer()\nex3"],
     "model.ipynb": ["import layerwidget\nfrom layerwidget import LayerExplorer\n"
                     "ex = LayerExplorer(model=layerwidget.trained.mnist_model())\nex"],
 }

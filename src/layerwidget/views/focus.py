@@ -9,16 +9,15 @@ or a red–blue scale symmetric around 0 (weights, products).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
-import bqplot as bq
 import ipywidgets as widgets
 import numpy as np
-from bqplot.traits import array_from_json, array_serialization
-from traittypes import Array
 
 from .._widgets import BuiltOnFirstShow, close_tree, set_picture
 from ..render import GREYS, RDBU, paint
+from ._lazy import bq
 
 __all__ = ["MAX_FOCUS_CELLS", "FocusArea", "GridView"]
 
@@ -64,15 +63,23 @@ def _selection_from_json(value, obj=None):
     # dtype object"), so set_state raised and the click was lost. Integers it is.
     if isinstance(value, list):
         return np.asarray(value, dtype=np.int32).reshape(-1, 2)
+    from bqplot.traits import array_from_json
+
     return array_from_json(value, obj)
 
 
-class _PickableGridHeatMap(bq.GridHeatMap):
+@functools.cache
+def _pickable_grid_heat_map() -> type:
     """A GridHeatMap whose cells can be clicked: its selection, set in the page, reads as
-    integers (same front end)."""
+    integers (same front end). Made on first use, with bqplot (see ``_lazy``)."""
+    from bqplot.traits import array_serialization
+    from traittypes import Array
 
-    selected = Array(None, allow_none=True).tag(
-        sync=True, to_json=array_serialization["to_json"], from_json=_selection_from_json)
+    class _PickableGridHeatMap(bq.GridHeatMap):
+        selected = Array(None, allow_none=True).tag(
+            sync=True, to_json=array_serialization["to_json"], from_json=_selection_from_json)
+
+    return _PickableGridHeatMap
 
 
 class GridView:
@@ -92,7 +99,7 @@ class GridView:
             interactions["hover"] = "tooltip"
         if on_pick is not None:
             interactions["click"] = "select"
-        self.heat = _PickableGridHeatMap(
+        self.heat = _pickable_grid_heat_map()(
             color=np.zeros((2, 2)), scales={"row": self._rows, "column": self._cols,
                                             "color": self._colour},
             row_align="start", column_align="start", stroke="transparent",

@@ -6,11 +6,11 @@ figure in a box of no size draws rectangles of negative size).
 
 from __future__ import annotations
 
-import bqplot as bq
 import ipywidgets as widgets
 import numpy as np
 
 from .._widgets import close_tree
+from ._lazy import bq
 
 __all__ = ["HistogramView"]
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import bqplot as bq
 import ipywidgets as widgets
 import numpy as np
 
 from .._widgets import BuiltOnFirstShow
+from ._lazy import bq
 
 __all__ = ["PredictionView"]
 

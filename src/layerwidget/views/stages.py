@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import bqplot as bq
 import ipywidgets as widgets
 import numpy as np
 
@@ -29,6 +28,7 @@ from ..captions import legend_ticks, picture_notes
 from ..png import png_text
 from ..render import DIGEST_KEY, GREYS, RDBU, Layout, Picture, paint, paint_colour, values_digest
 from ..sizing import StageSize
+from ._lazy import bq
 
 __all__ = ["StageView"]
 

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import math
 
-import bqplot as bq
 import ipywidgets as widgets
 import numpy as np
 
 from .._widgets import BuiltOnFirstShow
+from ._lazy import bq
 
 __all__ = ["TrainingView"]
 
