@@ -1,6 +1,6 @@
 """End-to-end benchmark in a real browser: layerwidget against interact + matplotlib.
 
-Starts its own JupyterLab (and Notebook 7 for one case) and headless Chromium (the browser
+Starts its own JupyterLab (and Notebook 7 and Voilà for one case each) and headless Chromium (the browser
 tests' recipe, tests/browser/jupyter_env.py), opens notebooks with the explorer and with the
 peer (benchmarks/peer.py), and times edits made through each page's own controls: from the
 control's change to the first animation frame after every stage shows the new values. Bytes
@@ -16,7 +16,7 @@ delay proxy of benchmarks/netem.py: 25 ms each way, 10 Mbit/s), peer (interact +
 the counterparts of the cases run), big (224×224×3, 64 filters), model (model mode, once
 LayerExplorer takes ``model=``), draw (strokes on the drawing pad, once js/draw.js exists),
 start (first complete view in a fresh kernel against ``import tensorflow``), trace (where a
-32-filter seed edit's time goes), nb7 (the seed edit in Notebook 7).
+32-filter seed edit's time goes), nb7 and voila (the seed edit in Notebook 7 and in Voilà).
 
     python benchmarks/bench_browser.py [--edits 20] [--quick] [--cases seed32,drag,...]
                                        [--out benchmarks/results/browser.json]
@@ -75,15 +75,23 @@ class Page:
     """A notebook tab with the helpers installed and its websocket frames recorded."""
 
     def __init__(self, context, server, name):
-        self.lab = jupyter_env.open_lab_notebook(context, server, name)
+        self.voila = server.app == "voila"  # Voilà runs the notebook itself, as it loads
+        if self.voila:
+            self.lab = jupyter_env.open_voila_page(context, server)
+            self.lab.page.wait_for_function(  # the kernel hook() listens to
+                "() => window.jupyterapp && window.jupyterapp.widgetManager && "
+                "window.jupyterapp.widgetManager.kernel", timeout=120_000)
+        else:
+            self.lab = jupyter_env.open_lab_notebook(context, server, name)
         self.page = self.lab.page
         self.wire = Wire(context.new_cdp_session(self.page))
         self.page.evaluate(PAGE_JS)
         self.page.evaluate("() => window.__lw.hook()")
 
     def run_explorer(self, stages=4):
-        self.lab.run_all()
-        assert self.lab.wait_kernel_idle() is True, "a benchmark notebook cell raised"
+        if not self.voila:
+            self.lab.run_all()
+            assert self.lab.wait_kernel_idle() is True, "a benchmark notebook cell raised"
         self.page.locator(".layerwidget-panel").first.scroll_into_view_if_needed()
         self.page.wait_for_function(
             f"() => document.querySelectorAll('.layerwidget-stage image[href]').length >= {stages}",
@@ -92,6 +100,9 @@ class Page:
 
     def kernel(self, code):
         """Run ``code`` in the kernel; wait until whatever it changed has landed."""
+        if self.voila:  # Voilà runs no code the page sends: its cases set nothing up
+            assert not code, "Voilà cases start from the state the notebook leaves"
+            return ""
         out = kernel_exec(self.lab, code)
         assert "ERROR" not in out, out
         self.page.wait_for_timeout(500)
@@ -220,7 +231,8 @@ def main(argv=None):
                     if not todo:
                         continue
                     if app not in servers:
-                        servers[app] = jupyter_env.start_server(base / app, src, app=app)
+                        servers[app] = jupyter_env.start_server(
+                            base / app, src, app=app, notebook=notebook if app == "voila" else None)
                     server, proxy, tap = servers[app], None, []
                     if remote:
                         net = REMOTE if remote == "remote" else {"latency_ms": 0, "mbit": None}

@@ -14,7 +14,10 @@
     log: [], // {t, kind}: 'sent' (an edit left), 'busy', 'idle', 'batch' (an update arrived)
 
     hook() {
-      const kernel = window.__layerwidgetPanel.sessionContext.session.kernel;
+      // JupyterLab and Notebook 7: the notebook's session; Voilà: its widget manager's.
+      const kernel = window.__layerwidgetPanel
+        ? window.__layerwidgetPanel.sessionContext.session.kernel
+        : window.jupyterapp.widgetManager.kernel;
       if (lw.kernel === kernel) return;
       lw.kernel = kernel;
       kernel.anyMessage.connect((_, { msg, direction }) => {
