@@ -4,9 +4,10 @@ Data flows one way: the panel (or Python) edits a field, the field's check in th
 refuses it, the core runs the stack, the views draw the result, and the panel receives the status.
 A value the panel sends that the core refuses becomes ``error``; the last good maps stay.
 
-Why ~350 lines: this is the one class users hold, so its public contract (traits, their
+Why ~400 lines: this is the one class users hold, so its public contract (traits, their
 docs, the methods the README lists) lives here; the work behind each feature sits in the
-mixins of ``explorer_*.py`` and in the core.
+mixins (``_updating.py``, ``_focus.py``, ``_reading.py`` and the other ``_*.py`` modules) and
+in the core.
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ second output follows it: the stage pictures and their captions as HTML, refresh
 after the view changes. While the explorer is live, the panel's style sheet hides it (it only
 loads with the widget); without a kernel it is what the reader sees, with a line saying how to
 make it explorable again.
+
+Also here: the loading note, the one line of plain HTML a fresh kernel shows before any widget.
 """
 
 from __future__ import annotations
