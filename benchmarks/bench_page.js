@@ -104,10 +104,14 @@
       });
     },
     hrefs: () => lw.images().map((im) => im.getAttribute("href")),
-    // One string per focus figure: its cells' fills and its pictures.
-    focusPrints: () => Array.from(lw.root().querySelectorAll(".layerwidget-focus"), (fig) =>
-      Array.from(fig.querySelectorAll(".heatmapcell"), (c) => c.style.fill).join(",") + "|" +
-      Array.from(fig.querySelectorAll("image"), (im) => im.getAttribute("href")).join(",")),
+    focusFigures: () => Array.from(lw.root().querySelectorAll(".layerwidget-focus")),
+    // One string per focus figure: its picture where it has one (the focused map: its cells
+    // are see-through, for the pointer), else its cells' fills (kernel, patch, products).
+    focusPrints: () => lw.focusFigures().map((fig) => {
+      const pictures = Array.from(fig.querySelectorAll("image"));
+      if (pictures.length) return pictures.map((im) => im.getAttribute("href")).join(",");
+      return Array.from(fig.querySelectorAll(".heatmapcell"), (c) => c.style.fill).join(",");
+    }),
     kernelMs() {
       const m = /updated in ([\d.]+) ms/.exec(lw.panel().querySelector(".lw-timing").textContent);
       return m ? Number(m[1]) : null;
@@ -181,6 +185,16 @@
       if (control.value === String(value)) return null; // nothing would change
       const mark = lw.log.length;
       const images = lw.images();
+      // The focus figures' pictures are Element Timing targets too.
+      const focusImages = focus.flatMap((i) =>
+        Array.from(lw.focusFigures()[i].querySelectorAll("image")));
+      for (const im of focusImages) im.setAttribute("elementtiming", "lw-focus");
+      // The focused map's cells (see-through, for the pointer) take their values in a batch of
+      // their own, applied after the frame that shows the edit: the tooltip of one of its
+      // cells, read before the edit (probeBefore) and again after the paint until it changes,
+      // times it.
+      const probe = focus.length ? lw.probeCell() : null;
+      const before = lw.probeText;
       const t0 = performance.now();
       lw.commit(control, value);
       await lw.until(() => {
@@ -193,16 +207,26 @@
       const applied = performance.now() - t0;
       await frame();
       const framed = performance.now() - t0;
-      const painted = await lw.rendered(stages.map((i) => images[i]), t0);
+      const painted = await lw.rendered([...stages.map((i) => images[i]), ...focusImages], t0);
       if (painted === null) throw new Error(`no paint reported after ${field}=${value}`);
-      // The focus figures' cells are drawn by the frame after they change (no timing entry).
-      const ms = Math.max(painted - t0, focus.length ? framed : 0);
+      // Focus figures without a picture are drawn by the frame after their cells change (no
+      // timing entry).
+      const gridOnly = focus.some((i) => !lw.focusFigures()[i].querySelector("image"));
+      const ms = Math.max(painted - t0, gridOnly ? framed : 0);
+      let readout = null;
+      while (probe && performance.now() - t0 < 3000) {
+        if ((await lw.pointAt(probe)) !== before) {
+          readout = performance.now() - t0;
+          break;
+        }
+      }
+      if (probe) probe.dispatchEvent(new MouseEvent("mouseout", { bubbles: true }));
       const at = (kind) => {
         const e = lw.log.slice(mark).find((x) => x.kind === kind);
         return e ? e.t - t0 : null;
       };
       return { ms, sent: at("sent"), busy: at("busy"), batch: at("batch"), applied, framed,
-        kernel_ms: lw.kernelMs(), t0_epoch: performance.timeOrigin + t0 };
+        readout, kernel_ms: lw.kernelMs(), t0_epoch: performance.timeOrigin + t0 };
     },
 
     // The peer: an ipywidgets Dropdown's select; done when the new PNG is decoded.
@@ -233,6 +257,34 @@
       await img().decode();
       await frame();
       return { ms: performance.now() - t0 };
+    },
+
+    // Cell (10, 12) of the focused 28×28 map, the unit the focus case picks (on the digit's
+    // stroke, so its value changes with the seed); null without a focused map.
+    probeCell() {
+      const map = lw.focusFigures().find((f) => f.querySelector("image"));
+      return map ? map.querySelectorAll(".heatmapcell")[10 * 28 + 12] || null : null;
+    },
+    // Read that cell's tooltip before an edit. bqplot tells the kernel about each hover: the
+    // kernel has answered before the edit starts.
+    async probeBefore() {
+      const probe = lw.probeCell();
+      lw.probeText = probe ? await lw.pointAt(probe) : null;
+      if (probe) probe.dispatchEvent(new MouseEvent("mouseout", { bubbles: true }));
+      await sleep(200);
+    },
+    // The text of the tooltip a frame after pointing at `cell` (null if none shows).
+    async pointAt(cell) {
+      const r = cell.getBoundingClientRect();
+      for (const type of ["mouseout", "mouseover", "mousemove"]) {
+        cell.dispatchEvent(new MouseEvent(type, {
+          bubbles: true, clientX: r.x + r.width / 2, clientY: r.y + r.height / 2,
+        }));
+      }
+      await frame();
+      const tip = Array.from(document.querySelectorAll(".bqplot_mark_tooltip"))
+        .find((t) => getComputedStyle(t).display !== "none" && t.textContent.includes("value"));
+      return tip ? tip.textContent : null;
     },
 
     // Pointing at cell `index` of the focused map: from the mouse events to the frame that

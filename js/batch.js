@@ -51,19 +51,33 @@ export async function applyBatch(manager, content, buffers, stale = () => false)
   }
 }
 
+// After the rendering work of the next frame (its style, layout and paint are done and handed
+// to the compositor, which decodes and shows the new pictures without the main thread).
+const afterNextFrame = () =>
+  new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+
 // Listen for batches on the panel's model (once per model, whether or not a view is shown).
 export function receiveBatches(model) {
   const channel = batchChannel(model);
   let queue = Promise.resolve();
+  let later = Promise.resolve();
   const onMessage = (content, buffers) => {
     if (!content || content.kind !== "layerwidget-batch") return;
     const ack = typeof content.ack === "number" ? content.ack : null;
     // A key the panel edited after the edit this batch answers holds the newer value.
     const stale = (key) => ack !== null && (channel.sentAt.get(key) || 0) > ack;
+    const apply = () => applyBatch(model.widget_manager, content, buffers, stale);
+    const report = (err) => console.error("layerwidget: could not apply an update", err);
+    if (content.later) {
+      // What the reader does not see at once (a map's tooltip values): after the batches
+      // before it have landed and their frame is drawn, so it never delays their paint. Later
+      // batches keep their order; the next update's batch does not wait for them.
+      const before = queue;
+      later = later.then(() => before).then(afterNextFrame).then(apply).catch(report);
+      return;
+    }
     // Batches apply strictly in order, each after the previous one has fully landed.
-    queue = queue
-      .then(() => applyBatch(model.widget_manager, content, buffers, stale))
-      .catch((err) => console.error("layerwidget: could not apply an update", err));
+    queue = queue.then(apply).catch(report);
     if (ack !== null) for (const fn of channel.onAck) fn(ack);
   };
   model.on("msg:custom", onMessage);

@@ -108,3 +108,39 @@ def test_an_outline_that_stays_is_not_sent_again(monkeypatch):
     view.show(values + 1, "b", lo=0.0, hi=10.0, diverging=False, cell_px=14, selected=(1, 1))
     assert view.heat in sent and view.outline not in sent
     view.close()
+
+
+def test_the_focused_map_is_a_picture_on_the_stage_colours_under_cells_to_point_at():
+    from layerwidget import LayerExplorer
+    from layerwidget._widgets import picture_png
+    from layerwidget.png import png_text
+    from layerwidget.render import DIGEST_KEY, paint
+
+    ex = LayerExplorer(layers=[{"type": "Conv2D", "filters": 4, "padding": "same"}])
+    ex.focus, ex.unit = (1, 2), (5, 6)
+    view = ex._focus_area.map
+    channel = ex.outputs[0][0, :, :, 2]
+    stage = ex.outputs[0]
+    # The picture: exactly this channel, coloured on the whole stage's range (red–blue around
+    # 0 for a map of both signs), as the stage figure colours it; its PNG names those values.
+    assert view.picture.lo == stage.min() and view.picture.hi == stage.max()
+    assert view.picture.diverging == (stage.min() < 0 < stage.max())
+    np.testing.assert_array_equal(view.picture.values[:, :, 0], channel)
+    png = picture_png(view.image.image)
+    assert png_text(png)[DIGEST_KEY] == view.picture.digest
+    assert png == paint(channel[:, :, None], diverging=view.picture.diverging,
+                        domain=(float(stage.min()), float(stage.max()))).png
+    # It covers the grid's cells, rows downwards; the cells above it are see-through and hold
+    # the values the tooltip reads.
+    assert view.figure.marks == [view.image, view.heat, view.outline]
+    assert list(view.image.x) == [0.0, 28.0] and list(view.image.y) == [28.0, 0.0]
+    assert view.image.scales == {"x": view._cols, "y": view._rows} and view._rows.reverse
+    assert set(view._colour.colors) == {"rgba(0, 0, 0, 0)"}
+    np.testing.assert_array_equal(view.heat.color, channel)
+    assert view.heat.tooltip is not None and view.heat.interactions["click"] == "select"
+    # A new seed: a new picture in the other Image widget (bqplot repaints on a new widget).
+    before = view.image.image
+    ex.seed = 1
+    assert view.image.image is not before
+    np.testing.assert_array_equal(view.heat.color, ex.outputs[0][0, :, :, 2])
+    ex.close()

@@ -64,7 +64,7 @@ def test_focus_prediction_and_training_views_are_made_when_first_shown_and_close
     assert ex._focus_area.built and ex._focus_area.box.children
     focused = live_widgets() - before
     assert focused > plain + 10, (plain, focused)  # the focus figures exist now
-    np.testing.assert_array_equal(ex._focus_area.map.figure.marks[0].color,
+    np.testing.assert_array_equal(ex._focus_area.map.heat.color,
                                   ex.outputs[0][0, :, :, 1])
     ex.focus = None
     assert ex._focus_area.box.children == ()  # hidden, kept for the next focus

@@ -1,4 +1,5 @@
-"""One message per update: every widget change an edit causes leaves in a single batch.
+"""One message per update: every widget change an edit causes leaves in a single batch (with
+a channel focused, the focused map's cell values follow in a second, "later" one).
 
 Messages are recorded where ipywidgets hands them to the comm (``Widget._send``), so these
 tests see exactly what would cross the websocket.
@@ -118,3 +119,35 @@ def test_widgets_outside_the_explorer_and_edits_outside_updates_send_as_usual(ex
     assert [w for w, _, _ in sent] == [other, ex.figures[1]]
     assert not batches(sent)
     other.close()
+
+
+def test_a_focused_edit_sends_the_map_first_and_its_cell_values_in_a_later_batch(ex, sent):
+    # The focused map's cells (a GridHeatMap: the page redraws all 784 on new values) come in
+    # a second batch the page applies after drawing the first: the picture does not wait.
+    ex.focus, ex.unit = (1, 0), (10, 12)
+    sent.clear()
+    ex.panel.set_state({"seed": 3, "edit_seq": 1})
+    first, second = batches(sent)
+    assert len(sent) == 2
+    heat, image = ex._focus_area.map.heat, ex._focus_area.map.image
+    ids = [u["id"] for u in first[1]["content"]["updates"]]
+    assert heat.model_id not in ids and image.model_id in ids
+    assert first[1]["content"]["updates"][-1]["state"].get("ack") == 1
+    assert "later" not in first[1]["content"]
+    later = second[1]["content"]
+    assert later["later"] is True and "ack" not in later
+    assert [u["id"] for u in later["updates"]] == [heat.model_id]
+    assert set(later["updates"][0]["state"]) == {"color"}  # same shape, same unit
+    np.testing.assert_array_equal(heat.color, ex.outputs[0][0, :, :, 0])
+    # A new unit moves the selection in the later batch too; the outline goes at once.
+    sent.clear()
+    ex.unit = (3, 4)
+    first, second = batches(sent)
+    assert ex._focus_area.map.outline.model_id in [u["id"] for u in first[1]["content"]
+                                                   ["updates"]]
+    assert "selected" in second[1]["content"]["updates"][0]["state"]
+    # No focus, no later batch.
+    ex.focus = None
+    sent.clear()
+    ex.panel.set_state({"seed": 4, "edit_seq": 2})
+    assert len(batches(sent)) == 1

@@ -12,6 +12,11 @@ other view of them behave as usual.
 
 Widgets not owned by the explorer, comm opens and closes, and any message sent outside an
 update are not touched.
+
+One exception to "one message": what a view defers with :meth:`Batcher.after` (the focused
+map's cell values, which the page takes ~45 ms to redraw and nobody sees until they point at a
+cell) leaves right after the update's batch, in a batch marked ``later`` that the page applies
+once the frame showing the update is drawn.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ class Batcher:
         self._parts: list[tuple[str, dict, list]] = []
         self._adopted: set[int] = set()
         self._ack: int | None = None
+        self._after: list = []
         self.sent = 0
         """int: how many batch messages were sent (for tests and benchmarks)."""
 
@@ -74,6 +80,28 @@ class Batcher:
             self._depth -= 1
             if self._depth == 0:
                 self._flush()
+                self._send_after()
+
+    def after(self, fn) -> None:
+        """Run ``fn()`` once the batch being collected has left; what it changes leaves in a
+        batch of its own that the page applies only after painting the frames before it
+        ("later": for what the reader does not see at once, such as a map's tooltip values).
+        Outside a collect, now."""
+        self._after.append(fn)
+        if self._depth == 0:
+            self._send_after()
+
+    def _send_after(self) -> None:
+        if not self._after:
+            return
+        todo, self._after = self._after, []
+        self._depth += 1
+        try:
+            for fn in todo:
+                fn()
+        finally:
+            self._depth -= 1
+            self._flush(later=True)
 
     def answers(self, seq: int) -> None:
         """Say in the batch being collected that it answers the browser's edit ``seq``."""
@@ -101,7 +129,7 @@ class Batcher:
                 return
         self._parts.append((model_id, msg, buffers))
 
-    def _flush(self) -> None:
+    def _flush(self, later: bool = False) -> None:
         parts, self._parts = self._parts, []
         ack, self._ack = self._ack, None
         if not parts and ack is None:
@@ -118,5 +146,7 @@ class Batcher:
                    "carrier": self._carrier.model_id}
         if ack is not None:
             content["ack"] = ack
+        if later:
+            content["later"] = True
         self._carrier.send(content, buffers=buffers)
         self.sent += 1

@@ -167,21 +167,26 @@ def values_digest(values: np.ndarray) -> str:
 
 
 def paint(maps: np.ndarray, *, channels: tuple[int, int] | None = None,
-          diverging: bool | None = None, cols: int | None = None) -> Picture:
+          diverging: bool | None = None, cols: int | None = None,
+          domain: tuple[float, float] | None = None) -> Picture:
     """Paint channels ``channels = (first, end)`` of (h, w, C) ``maps`` into one mosaic.
 
     Default: the first SHOWN_CHANNELS channels, in at most MAX_COLUMNS columns (``cols``). The
-    colour domain is the min/max of every pixel of the shown channels; ``diverging`` (default:
-    values of both signs) picks the red–blue scale centred on 0. Gutters between tiles and
-    empty tiles are transparent, so the page's background shows through.
+    colour domain is ``domain`` (lo, hi), by default the min/max of every pixel of the shown
+    channels; ``diverging`` (default: values of both signs) picks the red–blue scale centred on
+    0. Gutters between tiles and empty tiles are transparent, so the page's background shows
+    through.
     """
     h, w, total = maps.shape
     first, end = channels if channels is not None else (0, min(total, SHOWN_CHANNELS))
     shown = maps[:, :, first:end]
     # NaN marks cells that hold no value (a vector wrapped into rows): left transparent.
     blank = np.isnan(shown).any()
-    lo = float(np.nanmin(shown)) if blank else float(shown.min())
-    hi = float(np.nanmax(shown)) if blank else float(shown.max())
+    if domain is not None:
+        lo, hi = float(domain[0]), float(domain[1])
+    else:
+        lo = float(np.nanmin(shown)) if blank else float(shown.min())
+        hi = float(np.nanmax(shown)) if blank else float(shown.max())
     if diverging is None:
         diverging = lo < 0 < hi
     step = draw_step(h, w, shown.shape[-1])

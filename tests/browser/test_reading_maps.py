@@ -125,6 +125,41 @@ def test_click_hover_preset_and_receptive_field(lab_page, jupyter_server):
     assert (int(shown["row"]), int(shown["col"])) == tuple(where), shown
     assert abs(float(shown["value"]) - value) <= 5e-5 * max(1.0, abs(value)), (shown, value)
     lab.screenshot("reading_tooltip")
+    # The map is a picture the kernel painted, under see-through cells: the picture covers
+    # exactly the cells' grid, so the cell the pointer is on is the pixel it shows.
+    boxes = lab.page.evaluate("""() => {
+        const fig = document.querySelector('.layerwidget-focus');
+        const img = fig.querySelector('image').getBoundingClientRect();
+        const cells = Array.from(fig.querySelectorAll('.heatmapcell'),
+                                 (c) => c.getBoundingClientRect());
+        return {img: [img.x, img.y, img.right, img.bottom], n: cells.length,
+                cells: [Math.min(...cells.map((r) => r.x)), Math.min(...cells.map((r) => r.y)),
+                        Math.max(...cells.map((r) => r.right)),
+                        Math.max(...cells.map((r) => r.bottom))],
+                fill: getComputedStyle(fig.querySelector('.heatmapcell')).fill};
+    }""")
+    assert boxes["n"] == 28 * 28 and boxes["fill"] == "rgba(0, 0, 0, 0)", boxes
+    assert all(abs(a - b) < 1 for a, b in zip(boxes["img"], boxes["cells"], strict=True)), boxes
+    # After an edit the picture changes with the stage pictures, and the cells' values follow
+    # (a batch of their own, applied after that frame): the tooltip reads the new value.
+    old_href = lab.page.evaluate("() => document.querySelector('.layerwidget-focus image')"
+                                 ".getAttribute('href')")
+    kernel_exec(lab, "ex.seed = 7")
+    lab.page.wait_for_function("(old) => document.querySelector('.layerwidget-focus image')"
+                               ".getAttribute('href') !== old", arg=old_href, timeout=30_000)
+    value = float(kernel_exec(lab, f"print(repr(float(ex.outputs[0][0, {where[0]}, "
+                                   f"{where[1]}, 2])))"))
+    for _ in range(50):
+        lab.page.mouse.move(0, 0)
+        cell.hover()
+        tooltip = lab.page.locator(".bqplot_mark_tooltip").filter(has_text="value").first
+        tooltip.wait_for(state="visible", timeout=10_000)
+        shown = dict(zip(tooltip.locator(".datafield").all_text_contents(),
+                         tooltip.locator(".datavalue").all_text_contents(), strict=True))
+        if abs(float(shown["value"]) - value) <= 5e-5 * max(1.0, abs(value)):
+            break
+        lab.page.wait_for_timeout(100)
+    assert abs(float(shown["value"]) - value) <= 5e-5 * max(1.0, abs(value)), (shown, value)
     # Time to answer a pointer, in the page: from the mouse event to the frame that shows the
     # tooltip for another cell (kernel not involved).
     pointing_ms = lab.page.evaluate("""async (index) => {

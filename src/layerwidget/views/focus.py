@@ -1,10 +1,12 @@
 """The focus view: one channel drawn large, the kernel that made it, and one value explained.
 
 bqplot's GridHeatMap is the mark with tooltips (row, column, value) and printed cell values, but
-it draws one SVG rectangle per cell, so it is used where cells are few: the focused channel up to
-MAX_FOCUS_CELLS cells (a larger one falls back to a picture; clicking still picks a unit), kernel
-slices, and the input patch of one unit. Colours follow the stage's own scale (the focused map)
-or a red–blue scale symmetric around 0 (weights, products).
+it draws one SVG rectangle and text per cell and redraws them all when its values change. The
+small grids (kernel slices, the input patch of one unit, its products) are GridHeatMaps. The
+focused channel (up to MAX_FOCUS_CELLS cells) is a picture under see-through GridHeatMap cells
+whose values follow a frame later (MapView); a larger one is a picture alone, where a click
+still picks a unit (PictureFocus). Colours follow the stage's own scale (the focused map) or a
+red–blue scale symmetric around 0 (weights, products).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from .._widgets import BuiltOnFirstShow, close_tree, set_picture
 from ..render import GREYS, RDBU, paint
 from ._lazy import bq
 
-__all__ = ["MAX_FOCUS_CELLS", "FocusArea", "GridView"]
+__all__ = ["MAX_FOCUS_CELLS", "FocusArea", "GridView", "MapView"]
 
 MAX_FOCUS_CELLS = 4096
 """Most cells the focused map draws as a GridHeatMap (64×64); larger maps are a picture."""
@@ -124,6 +126,7 @@ class GridView:
             self.heat.observe(lambda change: self._picked(change, on_pick), names="selected")
         self.figure = _focus_figure(self.heat, 100, self.outline)
         self._shape: tuple | None = None
+        self._cells_shape: tuple | None = None
         self._quiet = False
 
     def _picked(self, change, on_pick) -> None:
@@ -148,14 +151,15 @@ class GridView:
              cell_px: float, selected: tuple[int, int] | None = None) -> None:
         """Draw the (h, w) ``values`` at ``cell_px`` a cell, coloured from ``lo`` to ``hi``."""
         values = np.asarray(values, dtype=np.float64)
-        h, w = values.shape
-        # bqplot squeezes arrays, so a single row or column would lose its axis, which
-        # GridHeatMap refuses: add a blank (NaN, transparent) row or column beyond the plotted
-        # range.
-        if h == 1:
-            values = np.vstack([values, np.full((1, values.shape[1]), np.nan)])
-        if w == 1:
-            values = np.hstack([values, np.full((values.shape[0], 1), np.nan)])
+        with self.figure.hold_sync(), self.heat.hold_sync(), self._colour.hold_sync():
+            for name, value in _colours(lo, hi, diverging).items():
+                setattr(self._colour, name, value)
+            self._place(*values.shape, cell_px, title)
+            self._cells(values, selected)
+            self._outline(None if selected is None else (int(selected[0]), int(selected[1])))
+
+    def _place(self, h: int, w: int, cell_px: float, title: str) -> None:
+        """Scales, size and title of the figure for an (h, w) map at ``cell_px`` a cell."""
         plot_w = max(w * cell_px, len(title) * _TITLE_CHAR_PX - 8)
         # A new width makes bqplot lay the figure out again (~40 ms in the page), and a title's
         # numbers change its length on most edits: keep the width while the title still fits
@@ -167,23 +171,33 @@ class GridView:
             elif plot_w > w * cell_px:
                 plot_w += _TITLE_SLACK_CHARS / 2 * _TITLE_CHAR_PX
         key = (h, w, cell_px, plot_w)
-        with self.figure.hold_sync(), self.heat.hold_sync(), self._colour.hold_sync():
-            for name, value in _colours(lo, hi, diverging).items():
-                setattr(self._colour, name, value)
-            if self._shape != key:
-                pad = (plot_w / cell_px - w) / 2  # a title wider than the map: centre it,
-                self._rows.min, self._rows.max = 0.0, float(h)  # cells stay square
-                self._cols.min, self._cols.max = -pad, float(w) + pad
-                self.figure.layout.width = f"{round(plot_w) + 8}px"
-                self.figure.layout.height = f"{round(h * cell_px) + 28}px"
+        if self._shape != key:
+            pad = (plot_w / cell_px - w) / 2  # a title wider than the map: centre it,
+            self._rows.min, self._rows.max = 0.0, float(h)  # cells stay square
+            self._cols.min, self._cols.max = -pad, float(w) + pad
+            self.figure.layout.width = f"{round(plot_w) + 8}px"
+            self.figure.layout.height = f"{round(h * cell_px) + 28}px"
+        self._shape = key
+        self.figure.title = title
+
+    def _cells(self, values: np.ndarray, selected: tuple[int, int] | None) -> None:
+        """The GridHeatMap's values (what its cells and tooltip show) and its selection."""
+        h, w = values.shape
+        # bqplot squeezes arrays, so a single row or column would lose its axis, which
+        # GridHeatMap refuses: add a blank (NaN, transparent) row or column beyond the plotted
+        # range.
+        if h == 1:
+            values = np.vstack([values, np.full((1, values.shape[1]), np.nan)])
+        if w == 1:
+            values = np.hstack([values, np.full((values.shape[0], 1), np.nan)])
+        with self.heat.hold_sync():
             # Colours, rows and columns change together; their sizes are checked at the end.
             with self.heat.hold_trait_notifications():
-                self.heat.color = values
-                if self._shape is None or self._shape[:2] != (h, w):
+                if self._cells_shape != values.shape:
                     self.heat.row = np.arange(values.shape[0])
                     self.heat.column = np.arange(values.shape[1])
-            self._shape = key
-            self.figure.title = title
+                    self._cells_shape = values.shape
+                self.heat.color = values
             # An array is never "equal" to traitlets, so it would be re-sent (and every cell
             # restyled in the page) on each update: set it only when the unit moves.
             if not _same_selection(self.heat.selected, selected):
@@ -192,10 +206,72 @@ class GridView:
                     self.heat.selected = None if selected is None else np.array([selected])
                 finally:
                     self._quiet = False
-            self._outline(None if selected is None else (int(selected[0]), int(selected[1])))
 
     def close(self) -> None:
         close_tree(self.figure)
+
+
+class MapView(GridView):
+    """The focused channel drawn large: its picture, with cells to point at and click.
+
+    A GridHeatMap redraws every cell and its text whenever its values change: at 28×28 that was
+    ~45 ms of the page's script per edit, spent before the edit's pictures could be painted.
+    Here the kernel paints the map (the stage's colours, as the stage figure does) into an
+    Image mark, which goes out with the update; over it lie the GridHeatMap's cells, see-through,
+    for the tooltip (row, column, value) and clicks. Their values follow in a batch of their
+    own that the page applies after drawing the frame (``Batcher.after``): the map shows the
+    new values as soon as an edit's pictures do, and the tooltip reads them a frame later.
+    """
+
+    def __init__(self, on_pick: Callable[[int, int], None] | None = None, batch=None):
+        super().__init__(tooltip=True, on_pick=on_pick)
+        # The cells only answer the pointer (a transparent fill still takes it); the picture
+        # is the map. Their colour scale never changes.
+        self._colour.colors = ["rgba(0, 0, 0, 0)", "rgba(0, 0, 0, 0)"]
+        # Two Image widgets take turns, as in the stage figures (bqplot repaints on a new
+        # `image`, not on new bytes).
+        self._spare = [widgets.Image(value=b"", format="png") for _ in range(2)]
+        self.image = bq.Image(image=self._spare[0], x=[0.0, 1.0], y=[1.0, 0.0],
+                              scales={"x": self._cols, "y": self._rows}, pixelated=True)
+        """bqplot.Image: the focused channel's picture (rows run downwards, as the cells')."""
+        self.figure.marks = [self.image, self.heat, self.outline]
+        self._batch = batch
+        self._pending: tuple | None = None
+        self.picture = None
+        """render.Picture: what the image shows."""
+
+    @property
+    def widgets(self) -> tuple:
+        return (self.figure, *self._spare)
+
+    def show(self, values: np.ndarray, title: str, *, lo: float, hi: float, diverging: bool,
+             cell_px: float, selected: tuple[int, int] | None = None) -> None:
+        values = np.asarray(values, dtype=np.float64)
+        h, w = values.shape
+        self.picture = paint(values[:, :, None].astype(np.float32), diverging=diverging,
+                             domain=(lo, hi))
+        new = self._spare[1] if self.image.image is self._spare[0] else self._spare[0]
+        set_picture(new, self.picture.png)
+        with self.figure.hold_sync(), self.image.hold_sync():
+            self._place(h, w, cell_px, title)
+            self.image.x, self.image.y = [0.0, float(w)], [float(h), 0.0]
+            self.image.image = new
+        self._outline(None if selected is None else (int(selected[0]), int(selected[1])))
+        first = self._pending is None
+        self._pending = (values, selected)
+        if self._batch is None:
+            self._readout()
+        elif first:
+            self._batch.after(self._readout)
+
+    def _readout(self) -> None:
+        if self._pending is not None:
+            values, selected = self._pending
+            self._pending = None
+            self._cells(values, selected)
+
+    def close(self) -> None:
+        close_tree(*self.widgets)
 
 
 class PictureFocus:
@@ -275,7 +351,7 @@ class FocusArea(BuiltOnFirstShow):
 
     def _build(self) -> None:
         on_unit, on_weight = self._on_unit, self._on_weight
-        self.map = GridView(tooltip=True, on_pick=on_unit)
+        self.map = MapView(on_pick=on_unit, batch=self._batch)
         self.picture = PictureFocus(on_pick=on_unit)
         # A click on a weight picks it for editing: (slice, row, col).
         self.kernels = [GridView(printed=True, on_pick=None if on_weight is None else
@@ -294,7 +370,7 @@ class FocusArea(BuiltOnFirstShow):
                                   align_items="flex-start"))
 
     def _parts(self) -> tuple:
-        return (self._content, self.map.figure, *self.picture.widgets,
+        return (self._content, *self.map.widgets, *self.picture.widgets,
                 *(k.figure for k in self.kernels), self.patch.figure, self.weights.figure,
                 self.products.figure)
 
