@@ -151,3 +151,18 @@ def test_a_focused_edit_sends_the_map_first_and_its_cell_values_in_a_later_batch
     sent.clear()
     ex.panel.set_state({"seed": 4, "edit_seq": 2})
     assert len(batches(sent)) == 1
+
+
+def test_a_deferred_update_that_fails_leaves_the_others_and_the_next_ones(ex, sent, caplog):
+    calls = []
+
+    def broken():
+        raise ValueError("boom")
+
+    with ex.panel.batch.collect():
+        ex.panel.batch.after(broken)
+        ex.panel.batch.after(lambda: calls.append(1))
+    assert calls == [1] and "a deferred view update failed" in caplog.text
+    with ex.panel.batch.collect():
+        ex.panel.batch.after(lambda: calls.append(2))
+    assert calls == [1, 2]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 from collections.abc import Iterator
 
 import ipywidgets as widgets
@@ -30,6 +31,8 @@ import ipywidgets as widgets
 from ._widgets import walk
 
 __all__ = ["Batcher"]
+
+log = logging.getLogger(__name__)
 
 
 class Batcher:
@@ -98,7 +101,10 @@ class Batcher:
         self._depth += 1
         try:
             for fn in todo:
-                fn()
+                try:
+                    fn()
+                except Exception:  # the update has left already: the others still go
+                    log.exception("a deferred view update failed")
         finally:
             self._depth -= 1
             self._flush(later=True)
