@@ -139,12 +139,14 @@ def test_a_focused_edit_sends_the_map_first_and_its_cell_values_in_a_later_batch
     assert [u["id"] for u in later["updates"]] == [heat.model_id]
     assert set(later["updates"][0]["state"]) == {"color"}  # same shape, same unit
     np.testing.assert_array_equal(heat.color, ex.outputs[0][0, :, :, 0])
-    # A new unit moves the selection in the later batch too; the outline goes at once.
+    # A new unit moves the selection in the later batch too; the outline goes at once, and
+    # the unchanged map is neither painted nor sent again.
     sent.clear()
     ex.unit = (3, 4)
     first, second = batches(sent)
-    assert ex._focus_area.map.outline.model_id in [u["id"] for u in first[1]["content"]
-                                                   ["updates"]]
+    ids = [u["id"] for u in first[1]["content"]["updates"]]
+    assert ex._focus_area.map.outline.model_id in ids
+    assert not {w.model_id for w in (image, *ex._focus_area.map._spare)} & set(ids)
     assert "selected" in second[1]["content"]["updates"][0]["state"]
     # No focus, no later batch.
     ex.focus = None

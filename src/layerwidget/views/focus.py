@@ -18,7 +18,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from .._widgets import BuiltOnFirstShow, close_tree, set_picture
-from ..render import GREYS, RDBU, paint
+from ..render import GREYS, RDBU, paint, values_digest
 from ._lazy import bq
 
 __all__ = ["MAX_FOCUS_CELLS", "FocusArea", "GridView", "MapView"]
@@ -248,14 +248,19 @@ class MapView(GridView):
              cell_px: float, selected: tuple[int, int] | None = None) -> None:
         values = np.asarray(values, dtype=np.float64)
         h, w = values.shape
-        self.picture = paint(values[:, :, None].astype(np.float32), diverging=diverging,
-                             domain=(lo, hi))
-        new = self._spare[1] if self.image.image is self._spare[0] else self._spare[0]
-        set_picture(new, self.picture.png)
+        shown = self.picture
+        key = (values_digest(values[:, :, None]), float(lo), float(hi), bool(diverging))
+        # A new unit, or an edit that leaves this channel as it was: the same picture stays.
+        same = shown is not None and (shown.digest, shown.lo, shown.hi, shown.diverging) == key
         with self.figure.hold_sync(), self.image.hold_sync():
             self._place(h, w, cell_px, title)
-            self.image.x, self.image.y = [0.0, float(w)], [float(h), 0.0]
-            self.image.image = new
+            if not same:
+                self.picture = paint(values[:, :, None].astype(np.float32),
+                                     diverging=diverging, domain=(lo, hi))
+                new = self._spare[1] if self.image.image is self._spare[0] else self._spare[0]
+                set_picture(new, self.picture.png)
+                self.image.x, self.image.y = [0.0, float(w)], [float(h), 0.0]
+                self.image.image = new
         self._outline(None if selected is None else (int(selected[0]), int(selected[1])))
         first = self._pending is None
         self._pending = (values, selected)
