@@ -13,6 +13,12 @@ from layerwidget import LayerExplorer
 from layerwidget.captions import number
 
 BAR_INSET_PX = 100  # bqplot's horizontal colour bar leaves 100 px at each end of the plot
+# bqplot draws a Lines label at x = 3 px after the curve's last point, dy = 0.35 em below it;
+# widget.css centres it (text-anchor: middle) at 10 px.
+LABEL_DX_PX, LABEL_DY_PX = 3.0, 3.5
+# The bar's tick labels' baseline: 49 px under the plot (bottom margin 58 − bar 20 − 2 em 24
+# puts the bar at 14–34 px; tick 6 + padding 3 + 0.71 em of 10 px).
+NUMBERS_BELOW_PX = 49
 
 
 @pytest.fixture
@@ -31,10 +37,20 @@ def drawn_numbers(view):
     """(text, place along the bar from 0 to 1) of each printed number, from the figure."""
     fig = view.figure
     plot_w = px(fig.layout.width) - fig.fig_margin["left"] - fig.fig_margin["right"]
+    plot_h = px(fig.layout.height) - fig.fig_margin["top"] - fig.fig_margin["bottom"]
     lo, hi = view._x.min, view._x.max
+    bottom, top = view._y.min, view._y.max
+    numbers = view._numbers
+    assert numbers.labels_visibility == "label"
+    # One curve per number, its two points on the number's place (bqplot labels a curve at
+    # its last point): nothing to stroke.
+    assert numbers.x.shape == numbers.y.shape == (len(numbers.labels), 2)
+    assert (numbers.x[:, 0] == numbers.x[:, 1]).all() and (numbers.y[:, 0] == numbers.y[:, 1]).all()
     out = []
-    for text, x in zip(view._numbers.text, view._numbers.x, strict=True):
-        at = (x - lo) / (hi - lo) * plot_w
+    for text, (_, x), (_, y) in zip(numbers.labels, numbers.x, numbers.y, strict=True):
+        at = (x - lo) / (hi - lo) * plot_w + LABEL_DX_PX
+        baseline = (top - y) / (top - bottom) * plot_h + LABEL_DY_PX
+        assert abs(baseline - plot_h - NUMBERS_BELOW_PX) < 1e-6, (baseline, plot_h)
         out.append((str(text), (at - BAR_INSET_PX) / (plot_w - 2 * BAR_INSET_PX)))
     return out
 

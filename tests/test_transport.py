@@ -47,7 +47,7 @@ def test_a_panel_edit_sends_exactly_one_message(ex, sent):
     # numbers, and the panel's status, with the acknowledgement in the very last part. The
     # legends' bars keep their scales: no colour scale or axis is redrawn.
     assert sum(["value"] in u["buffer_paths"] for u in updates) == 3
-    assert sum("text" in u["state"] for u in updates) == 3
+    assert sum("labels" in u["state"] for u in updates) == 3
     assert not any({"min", "max", "tick_values"} & set(u["state"]) for u in updates)
     assert len(buffers) == sum(u["buffers"] for u in updates) == 3
     assert updates[-1]["id"] == ex.panel.model_id and updates[-1]["state"].get("ack") == 1

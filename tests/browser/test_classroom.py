@@ -99,16 +99,21 @@ def test_each_stage_pages_its_own_channels_with_true_labels(lab_page, jupyter_se
     assert "channels 64–99 of 100" in titles[1] and "channels 64–99 of 100" in titles[2]
     # The 3-channel stage has one page: it shows its own three channels, not "3–3 of 3".
     assert "channels" not in titles[3] and "(1, 14, 14, 3)" in titles[3]
-    labels = lab.page.evaluate(
-        "() => Array.from(document.querySelectorAll('.layerwidget-stage')[3]"
-        ".querySelectorAll('text.label')).map((t) => t.textContent)")
-    # Tile numbers, then the colour legend's min and max (a Label mark too: two decimals).
-    tiles = [t for t in labels if t.strip() and not re.fullmatch(r"-?[0-9]+[.][0-9]{2}", t)]
-    assert tiles == ["0", "1", "2"], labels
+    texts = lab.page.evaluate(
+        "(sel) => Array.from(document.querySelectorAll('.layerwidget-stage')[3]"
+        ".querySelectorAll(sel)).map((t) => t.textContent)", "text.label")
+    # Tile numbers (a Label mark), and the colour legend's min and max (a Lines mark's labels,
+    # two decimals; the receptive field's Lines has hidden labels "C1"…).
+    tiles = [t for t in texts if t.strip()]
+    assert tiles == ["0", "1", "2"], texts
+    numbers = [t for t in lab.page.evaluate(
+        "(sel) => Array.from(document.querySelectorAll('.layerwidget-stage')[3]"
+        ".querySelectorAll(sel)).map((t) => t.textContent)", "g.curve text.curve_label")
+        if re.fullmatch(r"-?[0-9]+[.][0-9]{2}", t)]
     lo, hi = json.loads(kernel_exec(lab, "import json\n"
                                         "print(json.dumps([ex.stats[3].min, ex.stats[3].max]))"))
     middle = ["0.00"] if lo < 0 < hi else []
-    assert labels[len(tiles):] == [f"{lo:.2f}", *middle, f"{hi:.2f}"], labels
+    assert numbers == [f"{lo:.2f}", *middle, f"{hi:.2f}"], numbers
     lab.screenshot("classroom_pages")
 
 

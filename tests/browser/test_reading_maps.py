@@ -84,13 +84,14 @@ def test_click_hover_preset_and_receptive_field(lab_page, jupyter_server):
     # Legends read each stage's min and max, as the status list does.
     stats = json.loads(kernel_exec(lab, "import json\nprint(json.dumps([[s.min, s.max] for s "
                                         "in ex.stats]))"))
-    # The numbers are a Label mark under the bar (the tile numbers are integers); each sits
-    # under its tick mark of the bar: the ends, and the middle (0) of a red–blue bar.
+    # The numbers are a Lines mark's labels under the bar (views/stages.py; the receptive
+    # field's Lines has hidden labels "C1"…); each sits under its tick mark of the bar: the
+    # ends, and the middle (0) of a red–blue bar.
     legends = lab.page.evaluate("""() => Array.from(
         document.querySelectorAll('.layerwidget-stage')).map((f) => {
           const centre = (el) => { const r = el.getBoundingClientRect(); return r.x + r.width / 2; };
           return {
-            numbers: Array.from(f.querySelectorAll('text.label'))
+            numbers: Array.from(f.querySelectorAll('g.curve text.curve_label'))
               .filter((t) => /^-?[0-9]+[.][0-9][0-9]$/.test(t.textContent))
               .map((t) => [t.textContent, centre(t)]),
             ticks: Array.from(f.querySelectorAll('.ColorBar .tick line')).map(centre),

@@ -116,7 +116,7 @@ _MEASURE_JS = """
     // The colour legend's numbers, the focus view's title and a printed kernel weight: SVG
     // text, read against the notebook behind the figures.
     svgTexts: Object.fromEntries([
-      ['legend tick', Array.from(figures[1].querySelectorAll('text.label'))
+      ['legend tick', Array.from(figures[1].querySelectorAll('g.curve text.curve_label'))
         .find((t) => /[0-9][.][0-9][0-9]$/.test(t.textContent))],
       ['legend label', figures[1].querySelector('.ColorBar .axislabel')],
       ['focus title', root.querySelector('.layerwidget-focus text.mainheading')],

@@ -6,8 +6,8 @@ here; benchmarks/README.md). So each stage is one Figure holding one bqplot Imag
 the kernel paints with :mod:`layerwidget.render` (every shown channel tiled, 1-px gutters); the
 browser only decodes it. Around it: a Label mark numbering the tiles, a Lines mark for the
 receptive field of the focused unit, and the colour legend: a ColorAxis on a ColorScale no mark
-uses, in the very palette the picture was painted with, and a Label mark printing the picture's
-min and max (and 0 on a red–blue scale) under the bar's ends (and middle).
+uses, in the very palette the picture was painted with, and the picture's min and max (and 0 on
+a red–blue scale) printed under the bar's ends (and middle), as labels of a Lines mark.
 
 The bar's own scale stays put (0 to 1, or −1, 0, 1 with 0 in the middle, as the picture paints
 each sign on its half of the colours): bqplot redraws a ColorAxis three times when its scale's
@@ -45,7 +45,10 @@ _TITLE_CHAR_PX = 7.6
 # margin 58 − bar 20 − 2 em 24 puts the bar at 14–34 px; tick 6 + padding 3 + 0.71 em of 10 px).
 _BAR_INSET_PX = 100.0
 _NUMBERS_BELOW_PX = 49
-_NUMBERS_FILL = "var(--jp-ui-font-color1, #222)"
+# bqplot draws a Lines label 3 px right of the curve's last point, its middle (dy 0.35 em of
+# the 10 px font that widget.css gives it) on the point: the point is placed to cancel both.
+_LABEL_DX_PX = 3.0
+_LABEL_DY_PX = 3.5
 # The bar's fixed scales: each colour's place on the bar never changes, only the numbers do.
 _BAR = {False: {"colors": list(GREYS), "mid": None, "min": 0.0, "max": 1.0, "ticks": [0.0, 1.0]},
         True: {"colors": list(RDBU), "mid": 0.0, "min": -1.0, "max": 1.0,
@@ -81,10 +84,13 @@ class StageView:
         self._legend = bq.ColorAxis(scale=self._colours, side="bottom", label="values",
                                     tick_values=np.array(_BAR[False]["ticks"]),
                                     tick_style={"visibility": "hidden"})
-        self._numbers = bq.Label(x=np.zeros(0), y=np.zeros(0), text=[], scales=scales,
-                                 default_size=10.0, font_unit="px", font_weight="normal",
-                                 colors=[_NUMBERS_FILL],
-                                 align="middle", apply_clip=False, y_offset=_NUMBERS_BELOW_PX,
+        # The numbers are the labels of a Lines mark's curves (two equal points each: nothing
+        # to stroke; bqplot squeezes a one-point curve into a single curve), not a Label mark:
+        # bqplot sets a Lines mark's new labels as text and nothing else, where a Label mark
+        # redraws every text with d3 transitions that read computed styles
+        # (benchmarks/README.md). widget.css centres them (text-anchor), sizes and colours them.
+        self._numbers = bq.Lines(x=np.zeros((2, 2)), y=np.zeros((2, 2)), labels=["", ""],
+                                 labels_visibility="label", scales=scales, apply_clip=False,
                                  visible=False)
         self.figure = bq.Figure(
             marks=[self._image, self._labels, self.fields, self._numbers], axes=[self._legend],
@@ -103,6 +109,7 @@ class StageView:
         self._geometry: tuple | None = None
         self._last: tuple | None = None
         self._bar: tuple | None = None  # the plot's x scale min, data units per px, width px
+        self._y_per_px = 1.0  # the plot's y data units per px
 
     @property
     def layout(self) -> Layout | None:
@@ -174,6 +181,7 @@ class StageView:
         bottom = _NO_LEGEND_BOTTOM if colour else _MARGIN["bottom"]
         plot_px = round(plot_w)  # bqplot's plot width: the figure's, less its margins
         self._bar = (-pad, (cols + 2 * pad) / plot_px, plot_px)
+        self._y_per_px = rows / round(rows * cell)  # the plot's height is rounded to px
         with self._x.hold_sync(), self._y.hold_sync(), self._labels.hold_sync():
             self._x.min, self._x.max = -pad, cols + pad
             self._y.min, self._y.max = 0.0, float(rows)
@@ -222,11 +230,13 @@ class StageView:
         ticks = legend_ticks(picture.lo, picture.hi, kind)
         with self._numbers.hold_sync(), self._legend.hold_sync():
             start, per_px, plot_px = self._bar
-            at = tuple(start + (_BAR_INSET_PX + f * (plot_px - 2 * _BAR_INSET_PX)) * per_px
-                       for _, f in ticks)
+            at = [start + (_BAR_INSET_PX + f * (plot_px - 2 * _BAR_INSET_PX) - _LABEL_DX_PX)
+                  * per_px for _, f in ticks]
+            below = -(_NUMBERS_BELOW_PX - _LABEL_DY_PX) * self._y_per_px
             # Equal arrays are not sent again (traittypes compares them).
-            self._numbers.x, self._numbers.y = np.array(at), np.zeros(len(at))
-            self._numbers.text = [text for text, _ in ticks]
+            self._numbers.x = np.repeat(np.array(at).reshape(-1, 1), 2, axis=1)
+            self._numbers.y = np.full((len(at), 2), below)
+            self._numbers.labels = [text for text, _ in ticks]
             self._numbers.visible = True
             shown = picture.channels[1] - picture.channels[0]
             self._legend.label = "all channels" if shown > 1 else "values"
@@ -238,9 +248,9 @@ class StageView:
         if not self._legend.visible:
             return None
         start, per_px, plot_px = self._bar
-        return [(str(text), float(round(((x - start) / per_px - _BAR_INSET_PX)
+        return [(str(text), float(round(((x - start) / per_px + _LABEL_DX_PX - _BAR_INSET_PX)
                                   / (plot_px - 2 * _BAR_INSET_PX), 6)))
-                for text, x in zip(self._numbers.text, self._numbers.x, strict=True)]
+                for text, (_, x) in zip(self._numbers.labels, self._numbers.x, strict=True)]
 
     def show_field(self, rect: tuple | None, channel: int | None = None) -> None:
         """Outline ``rect`` = ((top, left), (bottom, right)) map pixels (half-open) on every
