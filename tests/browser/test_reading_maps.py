@@ -104,6 +104,34 @@ def test_click_hover_preset_and_receptive_field(lab_page, jupyter_server):
         for (_, x), tick in zip(legend["numbers"], legend["ticks"], strict=True):
             assert abs(x - tick) < 3, legend
 
+    # Each tile number sits in its tile's top left corner (a Label mark, views/stages.py):
+    # its text starts ~2 px inside the tile's left edge, its box (a 10 px font, the baseline
+    # 10 px below the tile's top) within the tile's top 17 px. The picture's cells are square.
+    grid = json.loads(kernel_exec(lab, "v = ex._stages.views[1]\nlay = v.picture.layout\n"
+                                       "print(json.dumps([lay.rows, lay.cols, lay.h, lay.w, "
+                                       "v.picture.step]))"))
+    tiles = lab.page.evaluate("""() => {
+        const fig = document.querySelectorAll('.layerwidget-stage')[1];
+        const img = fig.querySelector('svg image').getBoundingClientRect();
+        return {img: [img.x, img.y, img.width, img.height],
+                numbers: Array.from(fig.querySelectorAll('text.label')).map((t) => {
+                  const r = t.getBoundingClientRect();
+                  return [t.textContent, r.x, r.y, r.right, r.bottom];
+                })};
+    }""")
+    rows, cols, h, w, _ = grid
+    x0, y0, width, height = tiles["img"]
+    cell = width / (cols * (w + 1) - 1)
+    assert abs(height / (rows * (h + 1) - 1) - cell) < 0.05, (tiles["img"], grid)
+    assert [t for t, *_ in tiles["numbers"]] == [str(k) for k in range(len(tiles["numbers"]))]
+    assert len(tiles["numbers"]) == 3
+    for k, (_, left, top, right, bottom) in enumerate(tiles["numbers"]):
+        r, c = divmod(k, cols)
+        tile_x, tile_y = x0 + c * (w + 1) * cell, y0 + r * (h + 1) * cell
+        assert 0.5 <= left - tile_x <= 4.5, (k, left, tile_x)
+        assert tile_y - 1 <= top and bottom <= tile_y + 17, (k, top, bottom, tile_y)
+        assert right < tile_x + w * cell, (k, right)
+
     # A click on a pixel of channel 2's tile in the Conv2D stage focuses that channel and
     # explains that unit.
     click_map_pixel(lab, 1, 2, 10, 12)

@@ -61,8 +61,11 @@ class StageView:
     def __init__(self, index: int, on_pick: Callable[[int, int, int, int], None] | None = None):
         self.index = index
         self._on_pick = on_pick
-        self._x = bq.LinearScale(min=0.0, max=1.0)
-        self._y = bq.LinearScale(min=0.0, max=1.0)
+        # No padding: bqplot would otherwise inset every mark on these scales by the largest
+        # mark's padding (2.6 px for a 10 px Label), so the picture's cells would not be
+        # square and the legend's numbers would miss the bar's ticks.
+        self._x = bq.LinearScale(min=0.0, max=1.0, allow_padding=False)
+        self._y = bq.LinearScale(min=0.0, max=1.0, allow_padding=False)
         scales = {"x": self._x, "y": self._y}
         # Two Image widgets take turns: the next picture goes into the one not shown, then the
         # mark switches to it. bqplot's Image view repaints when its `image` changes, not when
