@@ -159,18 +159,30 @@ function render({ model, el }) {
   }
 
   // Every text about a stage is written by the kernel (layerwidget.captions); shown as is.
+  // An edit that keeps the number of stages rewrites only the texts that changed (most edits
+  // change the min/max only): no new elements to style and lay out while the pictures paint.
+  const STAGE_TEXTS = [["lw-stage-name", "name"], ["lw-stage-shape", "shape_text"],
+                       ["lw-stage-range", "range_text"]];
   function syncStatus() {
-    stageList.replaceChildren(
-      ...model.get("stages").map((stage, i) =>
-        h("li", { "data-stage": String(i) }, [
-          h("span", { class: "lw-stage-name", text: stage.name }),
-          h("span", { class: "lw-stage-shape", text: stage.shape_text }),
-          h("span", { class: "lw-stage-range", text: stage.range_text }),
-        ]),
-      ),
-    );
+    const stages = model.get("stages");
+    if (stageList.children.length !== stages.length) {
+      stageList.replaceChildren(
+        ...stages.map((stage, i) =>
+          h("li", { "data-stage": String(i) },
+            STAGE_TEXTS.map(([cls, key]) => h("span", { class: cls, text: stage[key] }))),
+        ),
+      );
+    } else {
+      stages.forEach((stage, i) => {
+        const spans = stageList.children[i].children;
+        STAGE_TEXTS.forEach(([, key], k) => {
+          if (spans[k].textContent !== stage[key]) spans[k].textContent = stage[key];
+        });
+      });
+    }
     syncTiming();
-    codeBlock.textContent = model.get("code");
+    const code = model.get("code");
+    if (codeBlock.textContent !== code) codeBlock.textContent = code;
   }
 
   function syncTiming() {

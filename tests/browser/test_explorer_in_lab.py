@@ -20,7 +20,8 @@ def stage_status(panel, i):
 
 
 def wait_for_stage_shape(lab, index, shape):
-    # The status list is rebuilt on each update, so look the item up each frame.
+    # The status list is rebuilt when the number of stages changes: look the item up
+    # each frame.
     lab.page.wait_for_function(
         """([i, shape]) => {
             const li = document.querySelector(`.layerwidget-panel .lw-stages li[data-stage='${i}']`);
@@ -88,10 +89,18 @@ def test_filters_edit_in_the_panel_redraws_and_bad_value_keeps_the_maps(lab_page
     # The labelled control inside the Conv2D fieldset, committed with Enter as a user would.
     filters = panel.get_by_role("group", name="1. Conv2D").get_by_role(
         "spinbutton", name="filters")
+    panel.evaluate("(el) => el.querySelectorAll('.lw-stages li')"
+                   ".forEach((li) => { li.dataset.before = li.textContent; })")
     filters.fill("5")
     filters.press("Enter")
     wait_for_stage_shape(lab, 1, "(1, 28, 28, 5)")
     wait_for_new_href(lab, 1, before)
+    # The same number of stages: the status list's items were rewritten in place (js/widget.js
+    # does not rebuild them while the pictures paint), and hold the new texts.
+    kept = panel.evaluate("(el) => Array.from(el.querySelectorAll('.lw-stages li'),"
+                          " (li) => [li.dataset.before || null, li.textContent])")
+    assert len(kept) == 4 and all(old is not None for old, _ in kept), kept
+    assert "(1, 28, 28, 3)" in kept[1][0] and "(1, 28, 28, 5)" in kept[1][1], kept
     after_five = heatmap_hrefs(conv)
     assert after_five != before
     assert "(1, 14, 14, 5)" in stage_status(panel, 3).text_content()
