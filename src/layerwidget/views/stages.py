@@ -12,7 +12,7 @@ a red–blue scale) printed under the bar's ends (and middle), as labels of a Li
 The bar's own scale stays put (0 to 1, or −1, 0, 1 with 0 in the middle, as the picture paints
 each sign on its half of the colours): bqplot redraws a ColorAxis three times when its scale's
 range and tick values change (6 ms of script per seed edit at 32 filters in the page's profile,
-where the Label marks' new numbers take 2.6; benchmarks/README.md), and the kernel sent the tick
+where the numbers, then a Label mark, took 2.6; benchmarks/README.md), and the kernel sent the tick
 values as a binary buffer per stage. Figures are created once and updated in place.
 """
 
@@ -83,7 +83,7 @@ class StageView:
         """bqplot.Lines: the receptive-field rectangles of the focused unit (one per tile)."""
         self._colours = bq.ColorScale(colors=list(GREYS), min=0.0, max=1.0)
         # The bar and its tick marks; its own tick labels (0 and 1) are hidden, the numbers are
-        # the Label mark below.
+        # the Lines mark's labels below.
         self._legend = bq.ColorAxis(scale=self._colours, side="bottom", label="values",
                                     tick_values=np.array(_BAR[False]["ticks"]),
                                     tick_style={"visibility": "hidden"})
