@@ -14,7 +14,7 @@ import ipywidgets as widgets
 from .png import data_url, png_from_data_url
 
 __all__ = ["PICTURE_URL_MAX", "BuiltOnFirstShow", "close_tree", "picture_png", "set_picture",
-           "walk"]
+           "set_spare_picture", "walk"]
 
 # Pictures up to this many PNG bytes travel as data: URLs (format "url"). bqplot's Image mark
 # shows a "url" picture by setting it as the href, where any other format costs a Blob, an
@@ -111,6 +111,19 @@ def set_picture(image: widgets.Image, png: bytes) -> None:
         if image.format != ("url" if small else "png"):  # else sent again with every picture
             image.format = "url" if small else "png"
         image.value = data_url(png) if small else png
+
+
+def set_spare_picture(mark, spare: list[widgets.Image], png: bytes) -> widgets.Image:
+    """Put ``png`` in whichever of the two ``spare`` Image widgets the bqplot Image ``mark``
+    does not show, and return it; switch ``mark.image`` to it afterwards.
+
+    bqplot's Image view repaints when the mark's ``image`` changes, not when that widget's
+    bytes do; two widgets taking turns need no new widget (a comm open) per picture, and the
+    picture is sent before the switch, so the mark finds it ready.
+    """
+    new = spare[1] if mark.image is spare[0] else spare[0]
+    set_picture(new, png)
+    return new
 
 
 def picture_png(image: widgets.Image) -> bytes:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import ipywidgets as widgets
 import numpy as np
 
-from .._widgets import BuiltOnFirstShow, close_tree, set_picture
+from .._widgets import BuiltOnFirstShow, close_tree, set_spare_picture
 from ..render import GREYS, RDBU, paint, values_digest
 from ._lazy import bq
 
@@ -257,8 +257,7 @@ class MapView(GridView):
             if not same:
                 self.picture = paint(values[:, :, None].astype(np.float32),
                                      diverging=diverging, domain=(lo, hi))
-                new = self._spare[1] if self.image.image is self._spare[0] else self._spare[0]
-                set_picture(new, self.picture.png)
+                new = set_spare_picture(self.image, self._spare, self.picture.png)
                 self.image.x, self.image.y = [0.0, float(w)], [float(h), 0.0]
                 self.image.image = new
         self._outline(None if selected is None else (int(selected[0]), int(selected[1])))
@@ -304,8 +303,7 @@ class PictureFocus:
         picture = paint(values[:, :, None], diverging=diverging)
         rows, cols = picture.layout.size
         cell = min(400 / cols, 400 / rows)
-        new = self._spare[1] if self.image.image is self._spare[0] else self._spare[0]
-        set_picture(new, picture.png)
+        new = set_spare_picture(self.image, self._spare, picture.png)
         with self.figure.hold_sync(), self.image.hold_sync():
             self._x.min, self._x.max = 0.0, float(cols)
             self._y.min, self._y.max = 0.0, float(rows)

@@ -23,7 +23,7 @@ from collections.abc import Callable
 import ipywidgets as widgets
 import numpy as np
 
-from .._widgets import close_tree, picture_png, set_picture
+from .._widgets import close_tree, picture_png, set_spare_picture
 from ..captions import legend_ticks, picture_notes
 from ..png import png_text
 from ..render import DIGEST_KEY, GREYS, RDBU, Layout, Picture, paint, paint_colour, values_digest
@@ -45,8 +45,9 @@ _TITLE_CHAR_PX = 7.6
 # margin 58 − bar 20 − 2 em 24 puts the bar at 14–34 px; tick 6 + padding 3 + 0.71 em of 10 px).
 _BAR_INSET_PX = 100.0
 _NUMBERS_BELOW_PX = 49
-# bqplot draws a Lines label 3 px right of the curve's last point, its middle (dy 0.35 em of
-# the 10 px font that widget.css gives it) on the point: the point is placed to cancel both.
+# bqplot draws a Lines label from 3 px right of the curve's last point, its baseline 0.35 em
+# (of the 10 px font that widget.css gives it) below the point: the point is placed to cancel
+# both.
 _LABEL_DX_PX = 3.0
 _LABEL_DY_PX = 3.5
 # The bar's fixed scales: each colour's place on the bar never changes, only the numbers do.
@@ -152,8 +153,7 @@ class StageView:
         if size.note():
             notes.append(size.note())
         title = heading + "".join(f"  ·  {note}" for note in notes)
-        new = self._spare[1] if self._image.image is self._spare[0] else self._spare[0]
-        set_picture(new, picture.png)  # sent before the switch below: the mark finds it ready
+        new = set_spare_picture(self._image, self._spare, picture.png)
         with self.figure.hold_sync(), self._image.hold_sync():
             self._place(picture, size, title, colour, with_channels)
             self._image.image = new
