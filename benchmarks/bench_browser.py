@@ -111,15 +111,16 @@ class Page:
     def settle(self, field, value):
         return self.page.evaluate("([f, v]) => window.__lw.settle(f, v)", [field, value])
 
-    def edits(self, edits, stages, focus=()):
-        """Timed edits; per edit the page's timings and the wire's summary."""
+    def edits(self, edits, stages, focus=(), numbers=False):
+        """Timed edits; per edit the page's timings and the wire's summary (``numbers``: and
+        when the tile numbers last changed)."""
         rows = []
         for field, value in edits:
             if focus:  # the focused map's tooltip before the edit (see bench_page.js)
                 self.page.evaluate("() => window.__lw.probeBefore()")
             self.wire.clear()
-            r = self.page.evaluate("([f, v, s, fo]) => window.__lw.edit(f, v, s, fo)",
-                                   [field, value, list(stages), list(focus)])
+            r = self.page.evaluate("([f, v, s, fo, nu]) => window.__lw.edit(f, v, s, fo, nu)",
+                                   [field, value, list(stages), list(focus), numbers])
             if r is None:
                 continue
             self.wire.wait_answer(self.page)

@@ -34,9 +34,10 @@ def _fmt(stats):
     return {k: v for k, v in stats.items() if k != "timeline_ms"} if stats else stats
 
 
-def timed_cycle(page, n, cycle, setup, focus=False):
+def timed_cycle(page, n, cycle, setup, focus=False, numbers=False):
     """Set up, land the first edit (what it changes is what later edits must change), one
-    warm-up cycle, then ``n`` timed edits round the cycle."""
+    warm-up cycle, then ``n`` timed edits round the cycle (``numbers``: timing the tile
+    numbers too)."""
     page.kernel(setup)
     changed = page.settle(*cycle[0])
     if not changed["stages"] and not changed["focus"]:  # the state held already: start later
@@ -48,15 +49,16 @@ def timed_cycle(page, n, cycle, setup, focus=False):
         assert focus_figs, "the focus view did not change"
     stages = changed["stages"]
     page.edits(cycle[1:] + cycle[:1], stages, focus_figs)
-    rows = page.edits([cycle[(1 + i) % len(cycle)] for i in range(n)], stages, focus_figs)
+    rows = page.edits([cycle[(1 + i) % len(cycle)] for i in range(n)], stages, focus_figs,
+                      numbers)
     out = summarize(rows)
     out["stages"], out["focus_figures"] = stages, focus_figs
     return out
 
 
-def _ours(setup, cycle, focus=False):
+def _ours(setup, cycle, focus=False, numbers=False):
     def run(page, results, title, n):
-        r = timed_cycle(page, n, cycle, setup, focus)
+        r = timed_cycle(page, n, cycle, setup, focus, numbers)
         results["cases"].setdefault(title, {})["layerwidget"] = r
         print(title, _fmt(r), r.get("timeline_ms"), flush=True)
     return run
@@ -220,8 +222,9 @@ CASES = {
     "seed32": ("ours", "in-place (seed), 32 filters", _ours(_setup(32), SEEDS)),
     "seed64": ("ours", "in-place (seed), 64 filters", _ours(_setup(64), SEEDS)),
     "channels": ("ours", "channel count 8→32→64", _ours(
-        _setup(8), [("filters", 32), ("filters", 64), ("filters", 8)])),
-    "shape": ("ours", "shape (kernel, strides, padding), 32", _ours(_setup(32), SHAPES)),
+        _setup(8), [("filters", 32), ("filters", 64), ("filters", 8)], numbers=True)),
+    "shape": ("ours", "shape (kernel, strides, padding), 32", _ours(_setup(32), SHAPES,
+                                                                     numbers=True)),
     "focus": ("ours", "focus view (seed), 32 filters", _ours(_setup(32, focus=True), SEEDS,
                                                               focus=True)),
     "tooltip": ("ours", "tooltip on the focus view", tooltip),

@@ -177,8 +177,35 @@
       };
     },
 
-    // One timed edit; `stages` and `focus` list what must show new state.
-    async edit(field, value, stages, focus = []) {
+    // The stage figures' tile numbers (bqplot Label texts): when they last changed after t0.
+    // A new mosaic's numbers come in a batch of their own, applied after the frame that
+    // shows the new pictures (views/stages.py), so `numbers` times them separately. And when
+    // the pictures' placement last changed (`placed`): on a new mosaic size bqplot's Image
+    // mark moves the picture through d3 transitions over the next frames, before and after
+    // the figure's relayout, so the first paint of a new picture can show it stretched.
+    watchNumbers() {
+      const isNumber = (node) => node && node.nodeType === 1 && node.matches("text.label");
+      const touches = (r) => isNumber(r.target) || isNumber(r.target.parentNode) ||
+        [...r.addedNodes, ...r.removedNodes].some(isNumber);
+      const moves = (r) => r.type === "attributes" && r.attributeName === "transform" &&
+        r.target.tagName === "image";
+      const watch = { last: null, placed: null };
+      const observer = new MutationObserver((records) => {
+        const now = performance.now();
+        if (records.some(touches)) watch.last = now;
+        if (records.some(moves)) watch.placed = now;
+      });
+      for (const fig of document.querySelectorAll(".layerwidget-stage")) {
+        observer.observe(fig, { subtree: true, childList: true, attributes: true,
+          characterData: true });
+      }
+      watch.stop = () => observer.disconnect();
+      return watch;
+    },
+
+    // One timed edit; `stages` and `focus` list what must show new state; `numbers`: also
+    // time the tile numbers (waits 400 ms after the edit for them).
+    async edit(field, value, stages, focus = [], numbers = false) {
       const hrefs = lw.hrefs();
       const prints = focus.length ? lw.focusPrints() : [];
       const control = lw.control(field);
@@ -195,6 +222,7 @@
       // times it.
       const probe = focus.length ? lw.probeCell() : null;
       const before = lw.probeText;
+      const watch = numbers ? lw.watchNumbers() : null;
       const t0 = performance.now();
       lw.commit(control, value);
       await lw.until(() => {
@@ -221,12 +249,20 @@
         }
       }
       if (probe) probe.dispatchEvent(new MouseEvent("mouseout", { bubbles: true }));
+      let numbersAt = null;
+      let placedAt = null;
+      if (watch) {
+        await sleep(Math.max(0, t0 + 400 - performance.now()));
+        watch.stop();
+        numbersAt = watch.last === null ? null : watch.last - t0;
+        placedAt = watch.placed === null ? null : watch.placed - t0;
+      }
       const at = (kind) => {
         const e = lw.log.slice(mark).find((x) => x.kind === kind);
         return e ? e.t - t0 : null;
       };
       return { ms, sent: at("sent"), busy: at("busy"), batch: at("batch"), applied, framed,
-        readout, kernel_ms: lw.kernelMs(), t0_epoch: performance.timeOrigin + t0 };
+        readout, numbers: numbersAt, placed: placedAt, kernel_ms: lw.kernelMs(), t0_epoch: performance.timeOrigin + t0 };
     },
 
     // The peer: an ipywidgets Dropdown's select; done when the new PNG is decoded.
@@ -271,6 +307,14 @@
       const probe = lw.probeCell();
       lw.probeText = probe ? await lw.pointAt(probe) : null;
       if (probe) probe.dispatchEvent(new MouseEvent("mouseout", { bubbles: true }));
+      let numbersAt = null;
+      let placedAt = null;
+      if (watch) {
+        await sleep(Math.max(0, t0 + 400 - performance.now()));
+        watch.stop();
+        numbersAt = watch.last === null ? null : watch.last - t0;
+        placedAt = watch.placed === null ? null : watch.placed - t0;
+      }
       await sleep(200);
     },
     // The text of the tooltip a frame after pointing at `cell` (null if none shows).

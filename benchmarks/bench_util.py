@@ -34,7 +34,7 @@ def summarize(rows):
                                  "max_bytes": max(r["other"].get(k, 0) for r in rows)}
                              for k in kinds}
     out["timeline_ms"] = {k: median([r[k] for r in rows]) for k in (
-        "sent", "busy", "batch", "applied", "framed", "readout", "kernel_ms", "wire_busy",
+        "sent", "busy", "batch", "applied", "framed", "readout", "numbers", "placed", "kernel_ms", "wire_busy",
         "wire_batch", "wire_idle")}
     return out
 

@@ -25,11 +25,12 @@ export function batchChannel(model) {
   return channel;
 }
 
-export async function applyBatch(manager, content, buffers, stale = () => false) {
+// `skip(id, key)`: leave out that key of that widget's part (a newer value is on the page).
+export async function applyBatch(manager, content, buffers, skip = () => false) {
   const views = (buffers || []).map((b) => (b instanceof DataView ? b : new DataView(b.buffer || b)));
   let offset = 0;
   for (const part of content.updates) {
-    const partBuffers = views.slice(offset, offset + part.buffers);
+    let partBuffers = views.slice(offset, offset + part.buffers);
     offset += part.buffers;
     let model;
     try {
@@ -39,16 +40,27 @@ export async function applyBatch(manager, content, buffers, stale = () => false)
     }
     if (!model) continue;
     let { state, buffer_paths: paths } = part;
-    if (part.id === content.carrier) {
-      state = Object.fromEntries(Object.entries(state).filter(([key]) => !stale(key)));
-      paths = paths.filter((path) => !stale(path[0]));
-    }
+    const kept = paths.map((path) => !skip(part.id, path[0]));
+    state = Object.fromEntries(Object.entries(state).filter(([key]) => !skip(part.id, key)));
+    paths = paths.filter((_, i) => kept[i]);
+    partBuffers = partBuffers.filter((_, i) => kept[i]); // buffer i belongs to path i
+    if (!Object.keys(state).length && !paths.length) continue;
     await model._handle_comm_msg({
       content: { data: { method: part.method, state, buffer_paths: paths } },
       buffers: partBuffers,
       parent_header: {},
     });
   }
+}
+
+// The keys each update batch set: "widget id key" → the number of the last batch that set it.
+function keysOf(content) {
+  const keys = [];
+  for (const part of content.updates) {
+    for (const key of Object.keys(part.state)) keys.push(`${part.id} ${key}`);
+    for (const path of part.buffer_paths) keys.push(`${part.id} ${path[0]}`);
+  }
+  return keys;
 }
 
 // After the rendering work of the next frame (its style, layout and paint are done and handed
@@ -61,21 +73,31 @@ export function receiveBatches(model) {
   const channel = batchChannel(model);
   let queue = Promise.resolve();
   let later = Promise.resolve();
+  let count = 0; // update batches received
+  const setBy = new Map(); // "widget id key" → the number of the last update batch setting it
   const onMessage = (content, buffers) => {
     if (!content || content.kind !== "layerwidget-batch") return;
     const ack = typeof content.ack === "number" ? content.ack : null;
-    // A key the panel edited after the edit this batch answers holds the newer value.
-    const stale = (key) => ack !== null && (channel.sentAt.get(key) || 0) > ack;
-    const apply = () => applyBatch(model.widget_manager, content, buffers, stale);
     const report = (err) => console.error("layerwidget: could not apply an update", err);
     if (content.later) {
-      // What the reader does not see at once (a map's tooltip values): after the batches
-      // before it have landed and their frame is drawn, so it never delays their paint. Later
-      // batches keep their order; the next update's batch does not wait for them.
+      // What the reader does not see at once (a map's tooltip values) or can see a frame late
+      // (tile numbers): after the batches before it have landed and their frame is drawn, so
+      // it never delays their paint. Later batches keep their order; the next update's batch
+      // does not wait for them, and a key a newer update batch has set already is left out (a
+      // fast drag can land the next update before this batch).
       const before = queue;
+      const after = count;
+      const newer = (id, key) => (setBy.get(`${id} ${key}`) || 0) > after;
+      const apply = () => applyBatch(model.widget_manager, content, buffers, newer);
       later = later.then(() => before).then(afterNextFrame).then(apply).catch(report);
       return;
     }
+    count += 1;
+    for (const key of keysOf(content)) setBy.set(key, count);
+    // A key the panel edited after the edit this batch answers holds the newer value.
+    const stale = (id, key) =>
+      id === content.carrier && ack !== null && (channel.sentAt.get(key) || 0) > ack;
+    const apply = () => applyBatch(model.widget_manager, content, buffers, stale);
     // Batches apply strictly in order, each after the previous one has fully landed.
     queue = queue.then(apply).catch(report);
     if (ack !== null) for (const fn of channel.onAck) fn(ack);

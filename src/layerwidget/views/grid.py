@@ -64,7 +64,7 @@ class StageGrid:
         ``shapes`` are the shapes the titles state (default: the arrays'). ``waiting``: the
         layers' arrays are stand-ins until they have run, and their titles say so."""
         while len(self.views) < len(arrays):
-            view, hist = StageView(len(self.views), self._on_pick), HistogramView()
+            view, hist = StageView(len(self.views), self._on_pick, self._batch), HistogramView()
             card = widgets.VBox([view.figure])
             self._batch.adopt(*view.widgets, hist.figure, card)
             self.views.append(view)

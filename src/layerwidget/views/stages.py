@@ -59,9 +59,11 @@ _BAR = {False: {"colors": list(GREYS), "mid": None, "min": 0.0, "max": 1.0, "tic
 class StageView:
     """One stage drawn as a bqplot Figure, updated in place by :meth:`show`."""
 
-    def __init__(self, index: int, on_pick: Callable[[int, int, int, int], None] | None = None):
+    def __init__(self, index: int, on_pick: Callable[[int, int, int, int], None] | None = None,
+                 batch=None):
         self.index = index
         self._on_pick = on_pick
+        self._batch = batch  # the explorer's Batcher: the tile numbers follow a frame later
         # No padding: bqplot would otherwise inset every mark on these scales by the largest
         # mark's padding (2.6 px for a 10 px Label), so the picture's cells would not be
         # square and the legend's numbers would miss the bar's ticks.
@@ -111,6 +113,7 @@ class StageView:
         self.picture: Picture | None = None
         self.size: StageSize | None = None
         self._geometry: tuple | None = None
+        self._tiles_wanted: tuple = ((), (), ())  # the tile numbers, drawn a batch later
         self._last: tuple | None = None
         self._bar: tuple | None = None  # the plot's x scale min, data units per px, width px
         self._y_per_px = 1.0  # the plot's y data units per px
@@ -185,17 +188,50 @@ class StageView:
         plot_px = round(plot_w)  # bqplot's plot width: the figure's, less its margins
         self._bar = (-pad, (cols + 2 * pad) / plot_px, plot_px)
         self._y_per_px = rows / round(rows * cell)  # the plot's height is rounded to px
-        with self._x.hold_sync(), self._y.hold_sync(), self._labels.hold_sync():
+        with self._x.hold_sync(), self._y.hold_sync():
+            self._set_tile_numbers(labels)  # before the scales: nothing old to move
             self._x.min, self._x.max = -pad, cols + pad
             self._y.min, self._y.max = 0.0, float(rows)
             self._image.x, self._image.y = [0.0, float(cols)], [0.0, float(rows)]
-            xs, ys, texts = labels
-            self._labels.x, self._labels.y, self._labels.text = xs, ys, texts
         self.figure.fig_margin = {**_MARGIN, "bottom": bottom}
         width = plot_px + _MARGIN["left"] + _MARGIN["right"]
         height = round(rows * cell) + _MARGIN["top"] + bottom
         self.figure.layout.width, self.figure.layout.height = f"{width}px", f"{height}px"
         self._geometry = geometry
+
+    def _set_tile_numbers(self, labels: tuple) -> None:
+        """Show ``labels`` = (xs, ys, texts) as the tile numbers.
+
+        New numbers come with a new mosaic layout (a channel or shape edit), and bqplot redraws
+        a Label mark on new data through d3 transitions that read each text's computed style;
+        with the figures' relayout that is 20–40 ms of the page's main thread before it can
+        paint the new pictures (benchmarks/README.md). So the old numbers are hidden in the
+        update's batch (``display: none``: not laid out or painted either) and the new ones
+        drawn in the batch after it (``Batcher.after``), which the page applies once the frame
+        with the new pictures is drawn; outside an update, at once.
+        """
+        if labels == self._tiles_wanted:
+            return
+        self._tiles_wanted = labels
+
+        def draw():
+            if self._labels.comm is not None and self._tiles_wanted is labels:  # still wanted
+                with self._labels.hold_sync():
+                    self._labels.x, self._labels.y, self._labels.text = labels
+                    self._labels.visible = True
+
+        if self._batch is None or not labels[2]:
+            draw()
+            return
+        if self._labels.visible and len(self._labels.text):
+            self._labels.visible = False
+        self._batch.after(draw)
+
+    def tile_numbers(self) -> list[tuple[str, float, float]]:
+        """The tile numbers as set in the kernel: (text, x, y) in the plot's data units (map
+        cells, y up), each near its tile's top left corner."""
+        return [(str(t), float(x), float(y)) for t, x, y in
+                zip(self._labels.text, self._labels.x, self._labels.y, strict=True)]
 
     @staticmethod
     def _tile_labels(picture: Picture, colour: bool, with_channels: bool, cell: float) -> tuple:
