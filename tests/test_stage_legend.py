@@ -153,3 +153,21 @@ def test_numbers_that_did_not_change_are_not_sent_again(ex, monkeypatch):
                for u in m["content"].get("updates", [])}
     assert pool._image.image.model_id in updated  # the picture did change...
     assert pool._numbers.model_id not in updated  # ...its numbers did not
+
+
+@pytest.mark.parametrize("filters", [1, 3, 8, 32])
+def test_each_tile_number_names_its_channel_inside_its_tile_corner(ex, filters):
+    ex.layers = [dict(ex.layers[0], filters=filters), *ex.layers[1:]]
+    for view in ex._stages.views[1:]:
+        layout, cell = view.picture.layout, view.size.cell_px
+        rows = layout.size[0]
+        numbers = view.tile_numbers()
+        # One tile needs no number; otherwise each tile's channel, in order.
+        assert [t for t, _, _ in numbers] == ([] if filters == 1 else
+                                              [str(k) for k in range(filters)])
+        for k, (_, x, y) in enumerate(numbers):
+            r, c = divmod(k, layout.cols)
+            left, top = c * (layout.w + 1), rows - r * (layout.h + 1)  # data units, y up
+            # ~2 px right of the left edge; the baseline of a 10 px text 10 px below the top.
+            assert 1 <= (x - left) * cell <= 3, (k, x, left)
+            assert 9 <= (top - y) * cell <= 11, (k, y, top)

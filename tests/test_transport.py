@@ -81,24 +81,30 @@ def test_a_python_edit_sends_one_message_and_a_shape_edit_too(ex, sent):
     assert len(sent) == len(batches(sent)) == 1
     sent.clear()
     ex.layers = [{**ex.layers[0], "filters": 64, "kernel_size": 5}, *ex.layers[1:]]
-    assert len(sent) == len(batches(sent)) == 1
+    # One update batch; the new mosaic's tile numbers follow in a later one (below).
+    assert len(sent) == len(batches(sent)) == 2
+    assert [m["content"].get("later", False) for _, m, _ in sent] == [False, True]
 
 
 def test_the_batch_holds_the_same_state_the_widgets_hold(ex, sent):
     ex.panel.set_state({"layers": [{**ex.layers[0], "filters": 5}, *ex.layers[1:]],
                         "edit_seq": 1})
-    (_, msg, buffers), = batches(sent)
-    offset = 0
     by_id = {}
-    for part in msg["content"]["updates"]:
-        by_id.setdefault(part["id"], {}).update(part["state"])
-        for path in part["buffer_paths"]:
-            by_id[part["id"]][path[0]] = bytes(buffers[offset])
-            offset += 1
+    for _, msg, buffers in batches(sent):  # the update's batch, then the tile numbers'
+        offset = 0
+        for part in msg["content"]["updates"]:
+            by_id.setdefault(part["id"], {}).update(part["state"])
+            for path in part["buffer_paths"]:
+                by_id[part["id"]][path[0]] = bytes(buffers[offset])
+                offset += 1
     image = ex.figures[1].marks[0].image
     assert by_id[image.model_id]["value"] == bytes(image.value)
     assert by_id[ex.figures[1].model_id]["title"] == ex.figures[1].title
     assert by_id[ex.panel.model_id]["stages"] == ex.panel.stages
+    labels = ex.figures[1].marks[1]
+    assert by_id[labels.model_id]["text"] == [str(k) for k in range(5)] == list(labels.text)
+    assert by_id[labels.model_id]["visible"] is True
+    assert by_id[labels.model_id]["x"] == labels.x.astype("float64").tobytes()
 
 
 def test_a_refused_edit_sends_one_message_with_the_error(ex, sent):
@@ -153,6 +159,35 @@ def test_a_focused_edit_sends_the_map_first_and_its_cell_values_in_a_later_batch
     sent.clear()
     ex.panel.set_state({"seed": 4, "edit_seq": 2})
     assert len(batches(sent)) == 1
+
+
+def test_a_channel_edit_sends_the_tile_numbers_in_a_later_batch(ex, sent):
+    # bqplot redraws a Label mark on new data with d3 transitions that read computed styles:
+    # the old numbers are hidden with the new pictures, the new ones come in a batch the page
+    # applies after drawing those.
+    numbers = [v._labels for v in ex._stages.views[1:]]
+    for change in ({"filters": 8}, {"strides": 2}):  # a new tile count, then tile size
+        sent.clear()
+        ex.panel.set_state({"layers": [dict(ex.layers[0], **change), *ex.layers[1:]],
+                            "edit_seq": 1})
+        first, second = batches(sent)
+        assert len(sent) == 2
+        main = {u["id"]: u for u in first[1]["content"]["updates"]}
+        for label in numbers:
+            assert main[label.model_id]["state"] == {"visible": False}
+        later = second[1]["content"]
+        assert later["later"] is True and "ack" not in later
+        assert [u["id"] for u in later["updates"]] == [label.model_id for label in numbers]
+        for u, view in zip(later["updates"], ex._stages.views[1:], strict=True):
+            assert u["state"]["visible"] is True and {"x", "y"} <= set(u["state"])
+            assert [t for t, _, _ in view.tile_numbers()] == [str(k) for k in range(8)]
+            assert list(view._labels.text) == [str(k) for k in range(8)]
+    # A seed edit keeps the mosaic, so the numbers are neither emptied nor sent again.
+    sent.clear()
+    ex.panel.set_state({"seed": 5, "edit_seq": 2})
+    (only,) = batches(sent)
+    assert not {label.model_id for label in numbers} & {
+        u["id"] for u in only[1]["content"]["updates"]}
 
 
 def test_a_deferred_update_that_fails_leaves_the_others_and_the_next_ones(ex, sent, caplog):

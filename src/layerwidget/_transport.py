@@ -13,10 +13,13 @@ other view of them behave as usual.
 Widgets not owned by the explorer, comm opens and closes, and any message sent outside an
 update are not touched.
 
-One exception to "one message": what a view defers with :meth:`Batcher.after` (the focused
-map's cell values, which the page takes ~45 ms to redraw and nobody sees until they point at a
-cell) leaves right after the update's batch, in a batch marked ``later`` that the page applies
-once the frame showing the update is drawn.
+One exception to "one message": what a view defers with :meth:`Batcher.after` leaves right
+after the update's batch, in a batch marked ``later`` that the page applies once the frame
+showing the update is drawn. That is the focused map's cell values (the page takes ~45 ms to
+redraw them and nobody sees them until they point at a cell) and a new mosaic's tile numbers
+(bqplot redraws a Label mark through d3 transitions; the old numbers are hidden meanwhile). A
+fast run of edits can land the next update before a later batch: the page then leaves out of
+it what the newer update has set (``js/batch.js``).
 """
 
 from __future__ import annotations
@@ -88,7 +91,8 @@ class Batcher:
     def after(self, fn) -> None:
         """Run ``fn()`` once the batch being collected has left; what it changes leaves in a
         batch of its own that the page applies only after painting the frames before it
-        ("later": for what the reader does not see at once, such as a map's tooltip values).
+        ("later": for what the reader does not see at once, such as a map's tooltip values, or
+        can see a frame late, such as tile numbers).
         Outside a collect, now."""
         self._after.append(fn)
         if self._depth == 0:

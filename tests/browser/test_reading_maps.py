@@ -67,6 +67,54 @@ def wait_for_focus(lab, text):
         arg=text, timeout=30_000)
 
 
+TILES_JS = """(i) => {
+    const fig = document.querySelectorAll('.layerwidget-stage')[i];
+    const img = fig.querySelector('svg image').getBoundingClientRect();
+    return {img: [img.x, img.y, img.width, img.height],
+            numbers: Array.from(fig.querySelectorAll('text.label')).map((t) => {
+              const r = t.getBoundingClientRect();
+              return [t.textContent, r.x, r.y, r.right, r.bottom];
+            })};
+}"""
+
+
+def assert_tile_numbers(lab, stage, n, shape=""):
+    """Stage ``stage`` (once its title says ``shape``) shows tile numbers 0…n-1, each in its
+    tile's top left corner (a Label mark, views/stages.py): its text starts ~2 px inside the
+    tile's left edge, its box (a 10 px font, the baseline 10 px below the tile's top) within
+    the tile's top 17 px. The picture's cells are square. New numbers follow the pictures in a
+    batch of their own: wait for them."""
+    lab.page.wait_for_function(
+        """([i, n, shape]) => { const f = document.querySelectorAll('.layerwidget-stage')[i];
+             const t = Array.from(f.querySelectorAll('text.label'));
+             return f.textContent.includes(shape) && t.length === n &&
+               t.every((el) => el.getBoundingClientRect().width > 0); }""",
+        arg=[stage, n, shape], timeout=30_000)
+    grid = json.loads(kernel_exec(lab, f"import json\nv = ex._stages.views[{stage}]\n"
+                                       "lay = v.picture.layout\n"
+                                       "print(json.dumps([lay.rows, lay.cols, lay.h, lay.w, "
+                                       "v.picture.step]))"))
+    rows, cols, h, w, _ = grid
+    # After a new mosaic size bqplot places the picture over the next frames (its Image mark
+    # moves through d3 transitions, before and after the figure's relayout): wait for them.
+    lab.page.wait_for_function(
+        """([i, across, down]) => { const r = document.querySelectorAll('.layerwidget-stage')[i]
+             .querySelector('svg image').getBoundingClientRect();
+             return Math.abs(r.width / across - r.height / down) < 0.05; }""",
+        arg=[stage, cols * (w + 1) - 1, rows * (h + 1) - 1], timeout=10_000)
+    tiles = lab.page.evaluate(TILES_JS, stage)
+    x0, y0, width, height = tiles["img"]
+    cell = width / (cols * (w + 1) - 1)
+    assert abs(height / (rows * (h + 1) - 1) - cell) < 0.05, (tiles["img"], grid)
+    assert [t for t, *_ in tiles["numbers"]] == [str(k) for k in range(n)]
+    for k, (_, left, top, right, bottom) in enumerate(tiles["numbers"]):
+        r, c = divmod(k, cols)
+        tile_x, tile_y = x0 + c * (w + 1) * cell, y0 + r * (h + 1) * cell
+        assert 0.5 <= left - tile_x <= 4.5, (k, left, tile_x)
+        assert tile_y - 1 <= top and bottom <= tile_y + 17, (k, top, bottom, tile_y)
+        assert right < tile_x + w * cell, (k, right)
+
+
 def open_explorer(lab_page, jupyter_server, name):
     """The default explorer of CELLS in a new notebook, once its four stages are drawn."""
     lab = lab_page(write_notebook(jupyter_server.root, name, CELLS))
@@ -104,33 +152,7 @@ def test_click_hover_preset_and_receptive_field(lab_page, jupyter_server):
         for (_, x), tick in zip(legend["numbers"], legend["ticks"], strict=True):
             assert abs(x - tick) < 3, legend
 
-    # Each tile number sits in its tile's top left corner (a Label mark, views/stages.py):
-    # its text starts ~2 px inside the tile's left edge, its box (a 10 px font, the baseline
-    # 10 px below the tile's top) within the tile's top 17 px. The picture's cells are square.
-    grid = json.loads(kernel_exec(lab, "v = ex._stages.views[1]\nlay = v.picture.layout\n"
-                                       "print(json.dumps([lay.rows, lay.cols, lay.h, lay.w, "
-                                       "v.picture.step]))"))
-    tiles = lab.page.evaluate("""() => {
-        const fig = document.querySelectorAll('.layerwidget-stage')[1];
-        const img = fig.querySelector('svg image').getBoundingClientRect();
-        return {img: [img.x, img.y, img.width, img.height],
-                numbers: Array.from(fig.querySelectorAll('text.label')).map((t) => {
-                  const r = t.getBoundingClientRect();
-                  return [t.textContent, r.x, r.y, r.right, r.bottom];
-                })};
-    }""")
-    rows, cols, h, w, _ = grid
-    x0, y0, width, height = tiles["img"]
-    cell = width / (cols * (w + 1) - 1)
-    assert abs(height / (rows * (h + 1) - 1) - cell) < 0.05, (tiles["img"], grid)
-    assert [t for t, *_ in tiles["numbers"]] == [str(k) for k in range(len(tiles["numbers"]))]
-    assert len(tiles["numbers"]) == 3
-    for k, (_, left, top, right, bottom) in enumerate(tiles["numbers"]):
-        r, c = divmod(k, cols)
-        tile_x, tile_y = x0 + c * (w + 1) * cell, y0 + r * (h + 1) * cell
-        assert 0.5 <= left - tile_x <= 4.5, (k, left, tile_x)
-        assert tile_y - 1 <= top and bottom <= tile_y + 17, (k, top, bottom, tile_y)
-        assert right < tile_x + w * cell, (k, right)
+    assert_tile_numbers(lab, 1, 3)
 
     # A click on a pixel of channel 2's tile in the Conv2D stage focuses that channel and
     # explains that unit.
@@ -293,3 +315,36 @@ def test_histograms_toggle_from_the_panel_and_count_zeros(lab_page, jupyter_serv
         ".querySelectorAll('rect.bar').length")
     assert bars >= 10
     lab.screenshot("reading_histograms")
+
+
+def test_tile_numbers_follow_channel_and_stride_edits(lab_page, jupyter_server):
+    # The numbers of a new mosaic come in a batch of their own after the pictures (a fast run
+    # of edits can land the next pictures first, and js/batch.js then leaves the stale numbers
+    # out): after each edit, and after a burst, every stage ends with its own numbers.
+    lab, panel = open_explorer(lab_page, jupyter_server, "tile_numbers.ipynb")
+    box = panel.locator("fieldset[data-layer='0'] input[data-field='filters'][type=number]")
+    box.fill("6")
+    box.press("Enter")
+    for stage, shape in ((1, "(1, 28, 28, 6)"), (2, "(1, 28, 28, 6)"), (3, "(1, 14, 14, 6)")):
+        assert_tile_numbers(lab, stage, 6, shape)
+    strides = panel.locator("fieldset[data-layer='0'] input[data-field='strides'][type=number]")
+    strides.fill("2")
+    strides.press("Enter")
+    for stage, shape in ((1, "(1, 14, 14, 6)"), (2, "(1, 14, 14, 6)"), (3, "(1, 7, 7, 6)")):
+        assert_tile_numbers(lab, stage, 6, shape)
+    lab.page.evaluate("""async () => {
+        const box = document.querySelector(".layerwidget-panel fieldset[data-layer='0'] "
+                                           + "input[data-field='filters'][type=number]");
+        for (let n = 7; n <= 16; n++) {
+            box.value = String(n);
+            box.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', bubbles: true}));
+            await new Promise((resolve) => setTimeout(resolve, 15));
+        }
+    }""")
+    final = ((1, "(1, 14, 14, 16)"), (2, "(1, 14, 14, 16)"), (3, "(1, 7, 7, 16)"))
+    for stage, shape in final:
+        assert_tile_numbers(lab, stage, 16, shape)
+    lab.page.wait_for_timeout(300)  # nothing stale lands afterwards
+    for stage, shape in final:
+        assert_tile_numbers(lab, stage, 16, shape)
+    lab.screenshot("tile_numbers")
