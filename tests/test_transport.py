@@ -190,6 +190,43 @@ def test_a_channel_edit_sends_the_tile_numbers_in_a_later_batch(ex, sent):
         u["id"] for u in only[1]["content"]["updates"]}
 
 
+def test_stage_figures_lead_the_batch_so_their_relayout_comes_before_marks_move(ex, sent):
+    # bqplot lays a figure out in the animation frame after its title changes, and its marks
+    # move through d3 transitions in the frame d3 asked for first: if a mark's change came
+    # first, that frame would show the new picture on the old plot size.
+    ex.panel.set_state({"layers": [dict(ex.layers[0], strides=2), *ex.layers[1:]],
+                        "edit_seq": 1})
+    first = batches(sent)[0][1]["content"]["updates"]
+    ids = [u["id"] for u in first]
+    figures = [f.model_id for f in ex.figures]
+    changed = [i for i, u in enumerate(first) if u["id"] in figures]
+    assert len(changed) == 3 and all("title" in first[i]["state"] for i in changed)
+    assert changed == list(range(3))  # ahead of everything else, in the stages' order
+    assert [ids[i] for i in changed] == figures[1:]
+    # Nothing else moved: the other parts keep the order they were made in.
+    marks = [m.model_id for f in ex.figures[1:] for m in f.marks]
+    assert set(marks) & set(ids[3:])
+
+
+def test_lead_puts_a_widgets_parts_first_until_released(ex, sent):
+    batch = ex.panel.batch
+    a, b = ipywidgets.IntSlider(), ipywidgets.IntSlider()
+    batch.adopt(a, b)
+    batch.lead(b)
+    with batch.collect():
+        a.value, b.value, a.max = 1, 2, 50
+    (_, msg, _), = batches(sent)
+    assert [(u["id"], u["state"]) for u in msg["content"]["updates"]] == [
+        (b.model_id, {"value": 2}), (a.model_id, {"value": 1}), (a.model_id, {"max": 50})]
+    batch.release(b)
+    batch.adopt(b)
+    sent.clear()
+    with batch.collect():
+        a.value, b.value = 3, 4
+    (_, msg, _), = batches(sent)
+    assert [u["id"] for u in msg["content"]["updates"]] == [a.model_id, b.model_id]
+
+
 def test_a_deferred_update_that_fails_leaves_the_others_and_the_next_ones(ex, sent, caplog):
     calls = []
 

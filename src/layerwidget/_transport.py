@@ -54,6 +54,7 @@ class Batcher:
         self._adopted: set[int] = set()
         self._ack: int | None = None
         self._after: list = []
+        self._leading: set[str] = set()  # model ids whose parts go first (lead)
         self.sent = 0
         """int: how many batch messages were sent (for tests and benchmarks)."""
 
@@ -66,11 +67,22 @@ class Batcher:
             # An instance attribute shadows Widget._send for this widget only.
             w._send = functools.partial(self._route, w)
 
+    def lead(self, *widgets_: widgets.Widget) -> None:
+        """Send the changes of ``widgets_`` (adopted ones) ahead of the others in every batch.
+
+        For bqplot Figures: a figure asks for an animation frame to lay itself out again when
+        its title changes, and its marks move through d3 transitions, which run in the frame
+        d3 asked for first. If a mark's change came first, the transitions would run before
+        the relayout and that frame would show the new picture on the old plot size.
+        """
+        self._leading.update(w.model_id for w in widgets_)
+
     def release(self, *roots: widgets.Widget) -> None:
         """Stop routing ``roots`` (before they are closed or handed elsewhere)."""
         for w in walk(*roots):
             if id(w) in self._adopted:
                 self._adopted.discard(id(w))
+                self._leading.discard(w.model_id)
                 w.__dict__.pop("_send", None)
 
     @contextlib.contextmanager
@@ -146,6 +158,9 @@ class Batcher:
             return
         if self._carrier.comm is None:  # closed meanwhile: nobody to tell
             return
+        if self._leading:  # leading widgets first, each group in the order made
+            parts = ([p for p in parts if p[0] in self._leading] +
+                     [p for p in parts if p[0] not in self._leading])
         updates, buffers = [], []
         for model_id, msg, part_buffers in parts:
             updates.append({"id": model_id, "method": msg["method"], "state": msg["state"],

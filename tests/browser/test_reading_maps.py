@@ -327,11 +327,42 @@ def test_tile_numbers_follow_channel_and_stride_edits(lab_page, jupyter_server):
     box.press("Enter")
     for stage, shape in ((1, "(1, 28, 28, 6)"), (2, "(1, 28, 28, 6)"), (3, "(1, 14, 14, 6)")):
         assert_tile_numbers(lab, stage, 6, shape)
-    strides = panel.locator("fieldset[data-layer='0'] input[data-field='strides'][type=number]")
-    strides.fill("2")
-    strides.press("Enter")
+    # A stride edit halves every map. Each frame after it (sampled once the frame is drawn)
+    # shows each stage's old picture or its new one in its final place, never the new one on
+    # the old plot size (bqplot lays the figure out in the frame after its title changes; the
+    # figure's changes lead the batch so that happens before its marks move). bqplot lays out
+    # only figures on screen (the others when they scroll into view): those are checked.
+    frames = lab.page.evaluate("""async () => {
+        const figs = Array.from(document.querySelectorAll('.layerwidget-stage')).slice(1);
+        const onScreen = figs.map((f) => f.getBoundingClientRect().bottom < innerHeight);
+        const old = figs.map((f) => f.querySelector('svg image').getAttribute('href'));
+        const box = document.querySelector(".layerwidget-panel fieldset[data-layer='0'] "
+                                           + "input[data-field='strides'][type=number]");
+        box.value = '2';
+        box.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', bubbles: true}));
+        const out = [];
+        const t0 = performance.now();
+        while (performance.now() - t0 < 1500) {
+          await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+          out.push(figs.map((f, i) => {
+            const im = f.querySelector('svg image');
+            const r = im.getBoundingClientRect();
+            return [onScreen[i] && im.getAttribute('href') !== old[i], r.width, r.height];
+          }));
+        }
+        return out;
+    }""")
     for stage, shape in ((1, "(1, 14, 14, 6)"), (2, "(1, 14, 14, 6)"), (3, "(1, 7, 7, 6)")):
         assert_tile_numbers(lab, stage, 6, shape)
+    checked = 0
+    for i, stage in enumerate((1, 2, 3)):
+        lay = layout_of(lab, stage)
+        across, down = lay["cols"] * (lay["w"] + 1) - 1, lay["rows"] * (lay["h"] + 1) - 1
+        shown = [(w, h) for frame in frames for new, w, h in [frame[i]] if new]
+        checked += bool(shown)
+        for w, h in shown:
+            assert abs(w / across - h / down) < 0.05, (stage, w, h, across, down, shown)
+    assert checked >= 1, "no stage on screen showed its new picture"
     lab.page.evaluate("""async () => {
         const box = document.querySelector(".layerwidget-panel fieldset[data-layer='0'] "
                                            + "input[data-field='filters'][type=number]");
