@@ -307,14 +307,6 @@
       const probe = lw.probeCell();
       lw.probeText = probe ? await lw.pointAt(probe) : null;
       if (probe) probe.dispatchEvent(new MouseEvent("mouseout", { bubbles: true }));
-      let numbersAt = null;
-      let placedAt = null;
-      if (watch) {
-        await sleep(Math.max(0, t0 + 400 - performance.now()));
-        watch.stop();
-        numbersAt = watch.last === null ? null : watch.last - t0;
-        placedAt = watch.placed === null ? null : watch.placed - t0;
-      }
       await sleep(200);
     },
     // The text of the tooltip a frame after pointing at `cell` (null if none shows).
