@@ -208,6 +208,22 @@ def test_stage_figures_lead_the_batch_so_their_relayout_comes_before_marks_move(
     assert set(marks) & set(ids[3:])
 
 
+def test_the_focused_maps_figure_leads_the_batch_too(ex, sent):
+    # Its size follows the focused stage's (28×28, then 14×14 after the pooling).
+    ex.focus = (1, 0)
+    sent.clear()
+    ex.focus = (3, 0)
+    first = batches(sent)[0][1]["content"]["updates"]
+    ids = [u["id"] for u in first]
+    focus_map = ex._focus_area.map
+    at = ids.index(focus_map.figure.model_id)
+    assert "title" in first[at]["state"]
+    assert at < ids.index(focus_map.image.model_id)
+    leading = {f.model_id for f in ex.figures} | {focus_map.figure.model_id,
+                                                   ex._focus_area.picture.figure.model_id}
+    assert set(ids[:at + 1]) <= leading  # only leading figures ahead of it
+
+
 def test_lead_puts_a_widgets_parts_first_until_released(ex, sent):
     batch = ex.panel.batch
     a, b = ipywidgets.IntSlider(), ipywidgets.IntSlider()

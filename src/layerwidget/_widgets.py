@@ -84,6 +84,10 @@ class BuiltOnFirstShow:
         """The widgets made by ``_build`` (besides ``box``)."""
         raise NotImplementedError
 
+    def _leading(self) -> tuple:
+        """The figures among the parts whose changes lead each batch (``Batcher.lead``)."""
+        return ()
+
     @property
     def widgets(self) -> tuple:
         return (self.box, *self._parts()) if self._built else (self.box,)
@@ -94,6 +98,7 @@ class BuiltOnFirstShow:
             self._built = True
             if self._batch is not None:
                 self._batch.adopt(*self.widgets)
+                self._batch.lead(*self._leading())
 
     def hide(self) -> None:
         if self.box.children:

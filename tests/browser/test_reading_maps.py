@@ -342,12 +342,20 @@ def test_tile_numbers_follow_channel_and_stride_edits(lab_page, jupyter_server):
         box.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', bubbles: true}));
         const out = [];
         const t0 = performance.now();
+        const hrefs = () => figs.map((f) => f.querySelector('svg image').getAttribute('href'));
         while (performance.now() - t0 < 1500) {
-          await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+          // What a frame painted, read once it is drawn; unless the update landed between
+          // its animation-frame callbacks and now (then the next frame paints it).
+          let atFrame = null;
+          await new Promise((r) => requestAnimationFrame(() => {
+            atFrame = hrefs();
+            setTimeout(r, 0);
+          }));
+          const now = hrefs();
+          if (now.some((h, i) => h !== atFrame[i])) continue;
           out.push(figs.map((f, i) => {
-            const im = f.querySelector('svg image');
-            const r = im.getBoundingClientRect();
-            return [onScreen[i] && im.getAttribute('href') !== old[i], r.width, r.height];
+            const r = f.querySelector('svg image').getBoundingClientRect();
+            return [onScreen[i] && now[i] !== old[i], r.width, r.height];
           }));
         }
         return out;
@@ -379,3 +387,36 @@ def test_tile_numbers_follow_channel_and_stride_edits(lab_page, jupyter_server):
     for stage, shape in final:
         assert_tile_numbers(lab, stage, 16, shape)
     lab.screenshot("tile_numbers")
+
+    # The focused map changes size with its stage (14×14, then 7×7): no frame shows the new
+    # map on the old plot size either (its figure leads the batch too).
+    kernel_exec(lab, "ex.focus = (1, 0)")
+    wait_for_focus(lab, "channel 0")
+    lab.page.evaluate("""() => {
+        document.querySelector('.layerwidget-focus').scrollIntoView({block: 'center'});
+        const img = () => document.querySelector('.layerwidget-focus image');
+        const old = img().getAttribute('href');
+        window.__focusFrames = [];
+        const t0 = performance.now();
+        let atFrame = null;
+        const next = () => requestAnimationFrame(() => {
+          atFrame = img().getAttribute('href');
+          setTimeout(sample, 0);
+        });
+        const sample = () => {  // as above: what the frame painted, read once it is drawn
+          const href = img().getAttribute('href');
+          const r = img().getBoundingClientRect();
+          const onScreen = r.bottom < innerHeight && r.top > 0;
+          if (href === atFrame) window.__focusFrames.push([onScreen && href !== old, r.width,
+                                                           r.height]);
+          if (performance.now() - t0 < 3000) next();
+        };
+        next();
+    }""")
+    kernel_exec(lab, "ex.focus = (3, 0)")
+    wait_for_focus(lab, "MaxPool2D · channel 0")
+    lab.page.wait_for_timeout(500)
+    frames = lab.page.evaluate("() => window.__focusFrames")
+    shown = [(w, h) for new, w, h in frames if new]
+    assert shown, "the focused map's new picture was never on screen"
+    assert all(abs(w - h) < 0.5 for w, h in shown), shown  # 7×7 cells, square

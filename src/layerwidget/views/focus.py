@@ -89,8 +89,10 @@ class GridView:
 
     def __init__(self, *, tooltip: bool = False, printed: bool = False,
                  on_pick: Callable[[int, int], None] | None = None):
-        self._rows = bq.LinearScale(reverse=True)
-        self._cols = bq.LinearScale()
+        # No padding: bqplot would inset every mark on these scales by the largest padding a
+        # mark asks for (the outline's stroke), and the cells would not be square.
+        self._rows = bq.LinearScale(reverse=True, allow_padding=False)
+        self._cols = bq.LinearScale(allow_padding=False)
         self._colour = bq.ColorScale(colors=list(GREYS), min=0.0, max=1.0)
         tip = None
         if tooltip:
@@ -376,6 +378,11 @@ class FocusArea(BuiltOnFirstShow):
         return (self._content, *self.map.widgets, *self.picture.widgets,
                 *(k.figure for k in self.kernels), self.patch.figure, self.weights.figure,
                 self.products.figure)
+
+    def _leading(self) -> tuple:
+        # The focused map changes size with the stage it comes from: its figure is laid out
+        # before its marks move (Batcher.lead), as the stage figures are.
+        return (self.map.figure, self.picture.figure)
 
     def show_map(self, values: np.ndarray, title: str, *, lo: float, hi: float,
                  diverging: bool, unit: tuple[int, int] | None) -> None:
