@@ -31,6 +31,22 @@ def test_a_title_a_few_characters_shorter_or_longer_keeps_the_width_a_long_one_w
     assert width(view) < first
 
 
+def test_a_map_narrower_than_its_title_is_centred_by_the_margins_with_equal_cells():
+    # bqplot's GridHeatMap stretches its last column to the end of the column scale's range:
+    # the scale spans the map exactly, and the figure's side margins centre it.
+    view = GridView()
+    for title in ("filter 0 · input 0 · bias 0.00 · a title far wider than the map", "k"):
+        show(view, title)
+        margin = view.figure.fig_margin
+        plot_w = width(view) - margin["left"] - margin["right"]
+        plot_h = int(view.figure.layout.height.removesuffix("px")) - margin["top"] - \
+            margin["bottom"]
+        assert (view._cols.min, view._cols.max, view._rows.min, view._rows.max) == (0, 3, 0, 3)
+        assert plot_w == plot_h == 3 * 14  # three 14 px cells each way
+        assert abs(margin["left"] - margin["right"]) <= 1 and margin["left"] >= 4
+        assert width(view) >= len(title) * 7.0 - 8
+
+
 def test_the_selected_cell_is_sent_only_when_it_moves():
     view = GridView(on_pick=lambda r, c: None)
     sent = []

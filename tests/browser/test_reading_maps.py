@@ -164,6 +164,15 @@ def test_click_hover_preset_and_receptive_field(lab_page, jupyter_server):
     explain.wait_for(state="visible", timeout=30_000)
     assert "products" in explain.text_content()
     lab.screenshot("reading_focus")
+    # Every small grid (kernel, patch, products) draws its columns equally wide, however wide
+    # its title (bqplot's GridHeatMap stretches the last column to the scale's range end).
+    widths = lab.page.evaluate("""() => Array.from(document.querySelectorAll(
+        '.layerwidget-focus')).filter((f) => !f.querySelector('image')).map((f) =>
+          Array.from(f.querySelector('.heatmaprow').querySelectorAll('.heatmapcell'))
+            .map((c) => c.getBoundingClientRect().width))""")
+    assert len(widths) >= 4, widths
+    for row in widths:
+        assert row and max(row) - min(row) < 0.5, widths
 
     # The receptive field of that unit on the input: a rectangle of the size the core gives.
     field = json.loads(kernel_exec(lab, "print(json.dumps(ex.receptive_field(1, 10, 12)))"))

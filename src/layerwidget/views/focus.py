@@ -30,6 +30,7 @@ MAX_KERNEL_SLICES = 4
 _TITLE_STYLE = {"font-size": "12px", "fill": "var(--jp-ui-font-color1, #222)"}
 _TITLE_CHAR_PX = 7.0
 _TITLE_SLACK_CHARS = 8  # a title may shrink by this many characters before its figure does
+_FIGURE_MARGIN = {"top": 24, "bottom": 4, "left": 4, "right": 4}
 
 
 def _focus_figure(mark, size_px: int, *more) -> bq.Figure:
@@ -37,7 +38,7 @@ def _focus_figure(mark, size_px: int, *more) -> bq.Figure:
     no axes, no toolbar, theme title."""
     figure = bq.Figure(
         marks=[mark, *more], axes=[], padding_x=0, padding_y=0, animation_duration=0,
-        fig_margin={"top": 24, "bottom": 4, "left": 4, "right": 4},
+        fig_margin=dict(_FIGURE_MARGIN),
         title_style=dict(_TITLE_STYLE), background_style={"fill": "none"},
         display_toolbar=False, layout=widgets.Layout(width=f"{size_px}px",
                                                      height=f"{size_px}px"))
@@ -174,10 +175,16 @@ class GridView:
                 plot_w += _TITLE_SLACK_CHARS / 2 * _TITLE_CHAR_PX
         key = (h, w, cell_px, plot_w)
         if self._shape != key:
-            pad = (plot_w / cell_px - w) / 2  # a title wider than the map: centre it,
-            self._rows.min, self._rows.max = 0.0, float(h)  # cells stay square
-            self._cols.min, self._cols.max = -pad, float(w) + pad
-            self.figure.layout.width = f"{round(plot_w) + 8}px"
+            # A title wider than the map: the map is centred by the figure's side margins, not
+            # by widening the column scale, since bqplot's GridHeatMap stretches its last
+            # column to the end of the scale's range. Cells stay square.
+            width, map_px = round(plot_w) + 8, round(w * cell_px)
+            left = (width - map_px) // 2
+            self._rows.min, self._rows.max = 0.0, float(h)
+            self._cols.min, self._cols.max = 0.0, float(w)
+            self.figure.fig_margin = {**_FIGURE_MARGIN, "left": left,
+                                      "right": width - map_px - left}
+            self.figure.layout.width = f"{width}px"
             self.figure.layout.height = f"{round(h * cell_px) + 28}px"
         self._shape = key
         self.figure.title = title
