@@ -115,6 +115,19 @@ def assert_tile_numbers(lab, stage, n, shape=""):
         assert right < tile_x + w * cell, (k, right)
 
 
+def type_burst(lab, selector, first, last):
+    """Commit first…last in the panel's number box ``selector``, 15 ms apart (Enter each): a
+    burst that the panel's flow control merges."""
+    lab.page.evaluate("""async ([selector, first, last]) => {
+        const box = document.querySelector(selector);
+        for (let v = first; v <= last; v++) {
+            box.value = String(v);
+            box.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', bubbles: true}));
+            await new Promise((resolve) => setTimeout(resolve, 15));
+        }
+    }""", [selector, first, last])
+
+
 def open_explorer(lab_page, jupyter_server, name):
     """The default explorer of CELLS in a new notebook, once its four stages are drawn."""
     lab = lab_page(write_notebook(jupyter_server.root, name, CELLS))
@@ -229,15 +242,7 @@ def test_click_hover_preset_and_receptive_field(lab_page, jupyter_server):
     assert_tooltip_reads(lab, cell, value)
     # A burst of seed edits from the panel (the flow control merges them; each answer brings
     # its own later batch of cell values): the cells end on the last seed's values.
-    lab.page.evaluate("""async () => {
-        const box = document.querySelector(".layerwidget-panel .lw-image input[type=number]"
-                                           + "[data-field='seed']");
-        for (let s = 20; s <= 29; s++) {
-            box.value = String(s);
-            box.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', bubbles: true}));
-            await new Promise((resolve) => setTimeout(resolve, 15));
-        }
-    }""")
+    type_burst(lab, ".layerwidget-panel .lw-image input[type=number][data-field='seed']", 20, 29)
     for _ in range(100):
         if kernel_exec(lab, "print(ex.seed)").strip() == "29":
             break
@@ -380,15 +385,8 @@ def test_tile_numbers_follow_channel_and_stride_edits(lab_page, jupyter_server):
         for w, h in shown:
             assert abs(w / across - h / down) < 0.05, (stage, w, h, across, down, shown)
     assert checked >= 1, "no stage on screen showed its new picture"
-    lab.page.evaluate("""async () => {
-        const box = document.querySelector(".layerwidget-panel fieldset[data-layer='0'] "
-                                           + "input[data-field='filters'][type=number]");
-        for (let n = 7; n <= 16; n++) {
-            box.value = String(n);
-            box.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', bubbles: true}));
-            await new Promise((resolve) => setTimeout(resolve, 15));
-        }
-    }""")
+    type_burst(lab, ".layerwidget-panel fieldset[data-layer='0'] "
+                    "input[data-field='filters'][type=number]", 7, 16)
     final = ((1, "(1, 14, 14, 16)"), (2, "(1, 14, 14, 16)"), (3, "(1, 7, 7, 16)"))
     for stage, shape in final:
         assert_tile_numbers(lab, stage, 16, shape)
