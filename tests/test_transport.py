@@ -208,6 +208,21 @@ def test_stage_figures_lead_the_batch_so_their_relayout_comes_before_marks_move(
     assert set(marks) & set(ids[3:])
 
 
+def test_the_histograms_figures_lead_the_batch_too(ex, sent):
+    # Their width follows their stage's, and their title its values.
+    ex.histograms = True
+    sent.clear()
+    ex.panel.set_state({"layers": [dict(ex.layers[0], strides=2), *ex.layers[1:]],
+                        "edit_seq": 1})
+    first = batches(sent)[0][1]["content"]["updates"]
+    ids = [u["id"] for u in first]
+    figures = {f.model_id for f in ex.figures} | {h.figure.model_id
+                                                  for h in ex._stages.histograms}
+    leading = [i for i, u in enumerate(first) if u["id"] in figures]
+    assert leading == list(range(len(leading)))  # every figure ahead of everything else
+    assert {h.figure.model_id for h in ex._stages.histograms[1:]} <= {ids[i] for i in leading}
+
+
 def test_the_focused_maps_figure_leads_the_batch_too(ex, sent):
     # Its size follows the focused stage's (28×28, then 14×14 after the pooling).
     ex.focus = (1, 0)

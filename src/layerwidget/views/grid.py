@@ -67,7 +67,7 @@ class StageGrid:
             view, hist = StageView(len(self.views), self._on_pick, self._batch), HistogramView()
             card = widgets.VBox([view.figure])
             self._batch.adopt(*view.widgets, hist.figure, card)
-            self._batch.lead(view.figure)  # its relayout before its marks' transitions
+            self._batch.lead(view.figure, hist.figure)  # relayouts before marks move
             self.views.append(view)
             self.histograms.append(hist)
             self._cards.append(card)
