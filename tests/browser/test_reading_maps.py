@@ -328,6 +328,17 @@ def test_histograms_toggle_from_the_panel_and_count_zeros(lab_page, jupyter_serv
         "() => document.querySelectorAll('.layerwidget-histogram')[2]"
         ".querySelectorAll('rect.bar').length")
     assert bars >= 10
+    # Every tick label of every histogram's axis lies inside its figure (the end ticks sit on
+    # the plot's edges, their labels centred on them).
+    outside = lab.page.evaluate("""() => Array.from(
+        document.querySelectorAll('.layerwidget-histogram')).flatMap((f) => {
+          const box = f.getBoundingClientRect();
+          return Array.from(f.querySelectorAll('.tick text')).filter((t) => {
+            const r = t.getBoundingClientRect();
+            return r.width > 0 && (r.left < box.left - 0.5 || r.right > box.right + 0.5);
+          }).map((t) => t.textContent);
+        })""")
+    assert outside == [], outside
     lab.screenshot("reading_histograms")
 
 

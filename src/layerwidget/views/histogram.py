@@ -27,7 +27,8 @@ class HistogramView:
                              grid_lines="none")
         self.figure = bq.Figure(
             marks=[self.bars], axes=[self._axis], padding_x=0, padding_y=0,
-            animation_duration=0, fig_margin={"top": 22, "bottom": 24, "left": 10, "right": 10},
+            # Side margins hold half of the end ticks' labels ("-252.9" is ~36 px wide).
+            animation_duration=0, fig_margin={"top": 22, "bottom": 24, "left": 30, "right": 30},
             title_style={"font-size": "12px", "fill": "var(--jp-ui-font-color1, #222)"},
             background_style={"fill": "none"}, display_toolbar=False,
             layout=widgets.Layout(width="340px", height="110px"))
