@@ -16,7 +16,8 @@ delay proxy of benchmarks/netem.py: 25 ms each way, 10 Mbit/s), peer (interact +
 the counterparts of the cases run), big (224×224×3, 64 filters), model (model mode, once
 LayerExplorer takes ``model=``), draw (strokes on the drawing pad, once js/draw.js exists),
 start (first complete view in a fresh kernel against ``import tensorflow``), trace (where a
-32-filter seed edit's time goes), nb7 and voila (the seed edit in Notebook 7 and in Voilà).
+32-filter seed edit's time goes), nb7 and voila (the seed edit in Notebook 7 and in Voilà),
+floor (the same pictures' round trip and paint without TensorFlow or bqplot, benchmarks/floor.py).
 
     python benchmarks/bench_browser.py [--edits 20] [--quick] [--cases seed32,drag,...]
                                        [--out benchmarks/results/browser.json]
@@ -59,6 +60,7 @@ NOTEBOOKS = {
                    f"STACK = lambda f: {STACK.format(filters='f')}\n"
                    "ex = LayerExplorer(layers=STACK(32))\n" + LOG_SEEDS + "ex"],
     "peer.ipynb": ["from peer import peer_explorer\npeer_explorer()"],
+    "floor.ipynb": ["from floor import floor_widget\nfloor_widget()"],
     "big.ipynb": ["import numpy as np\nfrom layerwidget import LayerExplorer\n"
                   "rgb = np.random.default_rng(0).integers(0, 256, size=(4, 224, 224, 3), "
                   "dtype=np.uint8)\n"
@@ -138,7 +140,8 @@ def write_notebooks(root: Path):
             metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
                                      "language": "python"}})
         nbformat.write(nb, root / name)
-    shutil.copy(HERE / "peer.py", root / "peer.py")
+    for helper in ("peer.py", "floor.py"):
+        shutil.copy(HERE / helper, root / helper)
 
 
 # Not how layerwidget runs (it must hold on an unmodified Jupyter Server): a diagnosis of what

@@ -207,6 +207,7 @@ def draw(page, results, title, n):
 GROUPS = {
     "ours": ("lab", "ours.ipynb", 4, None),
     "peer": ("lab", "peer.ipynb", 0, None),
+    "floor": ("lab", "floor.ipynb", 4, None),
     "big": ("lab", "big.ipynb", 4, None),
     "model": ("lab", "model.ipynb", 1, None),
     "start": ("lab", "start.ipynb", 0, None),
@@ -248,4 +249,6 @@ CASES = {
     "nb7": ("nb7", "Notebook 7: in-place (seed), 32 filters", _ours(_setup(32), SEEDS)),
     # The notebook makes the 32-filter explorer at seed 0 (Voilà runs no code the page sends).
     "voila": ("voila", "Voilà: in-place (seed), 32 filters", _ours("", SEEDS)),
+    # One round trip that carries the same pictures, and their paint: no TensorFlow, no bqplot.
+    "floor": ("floor", "floor: the seed edit's pictures, round trip and paint", _ours("", SEEDS)),
 }
