@@ -341,6 +341,50 @@ def test_histograms_toggle_from_the_panel_and_count_zeros(lab_page, jupyter_serv
     assert outside == [], outside
     lab.screenshot("reading_histograms")
 
+    # A stride edit narrows the Conv2D stage, and its histogram with it. Each frame after the
+    # edit (sampled once drawn, as in the tile-number test below) shows the histogram's old
+    # bars or its new ones across the figure's new plot width, never the new bars on the old
+    # plot size. (The histogram figures lead the batch as the stage figures do; unlike the
+    # stages' check, this one also held when they did not: it guards what is seen, not the order.)
+    sample = """async (strides) => {
+        const fig = document.querySelectorAll('.layerwidget-histogram')[1];
+        fig.scrollIntoView({block: 'center'});
+        await new Promise((r) => setTimeout(r, 400));  // bqplot lays out figures coming into view
+        const bars = () => Array.from(fig.querySelectorAll('rect.bar'));
+        const heights = () => bars().map((b) => b.getAttribute('height')).join(',');
+        const old = heights();
+        const oldWidth = fig.getBoundingClientRect().width;
+        const box = document.querySelector(".layerwidget-panel fieldset[data-layer='0'] "
+                                           + "input[data-field='strides'][type=number]");
+        box.value = String(strides);
+        box.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', bubbles: true}));
+        const out = [];
+        const t0 = performance.now();
+        while (performance.now() - t0 < 1500) {
+          let atFrame = null;
+          await new Promise((r) => requestAnimationFrame(() => {
+            atFrame = heights();
+            setTimeout(r, 0);
+          }));
+          const now = heights();
+          if (now !== atFrame || now === old) continue;
+          const f = fig.getBoundingClientRect();
+          const rs = bars().map((b) => b.getBoundingClientRect()).filter((r) => r.width > 0);
+          out.push({fig: [f.left, f.width], oldWidth, bars: [
+            Math.min(...rs.map((r) => r.left)), Math.max(...rs.map((r) => r.right))]});
+        }
+        return out;
+    }"""
+    for strides in (2, 1):  # narrower, then wider again
+        frames = lab.page.evaluate(sample, strides)
+        assert frames, f"no frame showed the new histogram after strides={strides}"
+        for frame in frames:  # the plot is the figure less its 30 px side margins
+            left, width = frame["fig"]
+            first, last = frame["bars"]
+            assert width != frame["oldWidth"], frame
+            assert left + 30 - 0.5 <= first and last <= left + width - 30 + 0.5, frame
+            assert last - first >= 0.9 * (width - 60), frame
+
 
 def test_tile_numbers_follow_channel_and_stride_edits(lab_page, jupyter_server):
     # The numbers of a new mosaic come in a batch of their own after the pictures (a fast run
