@@ -108,7 +108,7 @@ class Floor(anywidget.AnyWidget):
 def floor_widget() -> Floor:
     """A :class:`Floor` with the pictures a real explorer paints for seeds 0–3."""
     ex = LayerExplorer(layers=STACK)
-    assert ex.stats  # in a kernel the first run waits for the event loop; reading runs it
+    _ = ex.stats  # in a kernel the first run waits for the event loop; reading runs it now
     pictures = {}
     for seed in SEEDS:
         ex.seed = seed
