@@ -177,6 +177,12 @@ def test_histogram_counts_every_value_and_says_how_many_are_zero(ex):
     zeros = int((ex.outputs[1] == 0).sum())
     title = ex._stages.histograms[2].figure.title
     assert f"{zeros:,} of {ex.outputs[1].size:,} values are 0" in title
+    # The axis is the bins' range, not padded by bqplot: 0-255 pixels read 0 to 255.
+    for hist, array in zip(ex._stages.histograms, [ex.input, *ex.outputs], strict=True):
+        scale = hist.figure.axes[0].scale
+        lo, hi = float(array.min()), float(array.max())
+        assert scale.allow_padding is False
+        assert (scale.min, scale.max) == pytest.approx((lo, hi if hi > lo else lo + 1.0))
     with pytest.raises(OptionError, match="stage=7 does not exist"):
         ex.histogram(7)
 

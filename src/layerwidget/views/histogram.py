@@ -19,7 +19,9 @@ class HistogramView:
     """One bqplot Figure with a Bars mark of a stage's value counts, updated in place."""
 
     def __init__(self):
-        self._x = bq.LinearScale()
+        # The axis spans the bins exactly: bqplot would pad it by half a bar on each side,
+        # and an input of 0–255 pixels would read from -4.2 to 259.2.
+        self._x = bq.LinearScale(allow_padding=False)
         self._y = bq.LinearScale(min=0.0)
         self.bars = bq.Bars(x=np.zeros(2), y=np.zeros(2), scales={"x": self._x, "y": self._y},
                             colors=["#6a7fa0"], padding=0.0)
