@@ -15,8 +15,8 @@ view), drag (the seed slider dragged across its range), remote and remote-big (t
 delay proxy of benchmarks/netem.py: 25 ms each way, 10 Mbit/s), peer (interact + matplotlib,
 the counterparts of the cases run), big (224×224×3, 64 filters), model (model mode, once
 LayerExplorer takes ``model=``), draw (strokes on the drawing pad, once js/draw.js exists),
-start (first complete view in a fresh kernel against ``import tensorflow``), trace (where a
-32-filter seed edit's time goes), nb7 and voila (the seed edit in Notebook 7 and in Voilà),
+start (first complete view in a fresh kernel against ``import tensorflow``), trace and trace-channels
+(where a 32-filter seed edit's, or a channel edit's, time goes), nb7 and voila (the seed edit in Notebook 7 and in Voilà),
 floor (the same pictures' round trip and paint without TensorFlow or bqplot, benchmarks/floor.py).
 
     python benchmarks/bench_browser.py [--edits 20] [--quick] [--cases seed32,drag,...]

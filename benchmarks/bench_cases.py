@@ -15,7 +15,7 @@ import itertools
 import statistics
 from pathlib import Path
 
-from bench_steps import start, trace
+from bench_steps import start, traced
 from bench_util import median, stats, summarize
 from labpage import kernel_exec
 
@@ -245,7 +245,11 @@ CASES = {
     "model": ("model", "model mode (image edit)",
               _ours("ex.image_index = 0", [("image_index", i) for i in (0, 1, 2, 3)])),
     "start": ("start", "first complete view", start),
-    "trace": ("trace", "where the time goes: in-place (seed), 32 filters", trace),
+    "trace": ("trace", "where the time goes: in-place (seed), 32 filters",
+              traced(_setup(32), [("seed", s) for s in (0, 1, 2, 3)], "trace")),
+    "trace-channels": ("trace", "where the time goes: channel count 8→32→64",
+                       traced(_setup(8), [("filters", 32), ("filters", 64), ("filters", 8)],
+                              "trace-channels")),
     "nb7": ("nb7", "Notebook 7: in-place (seed), 32 filters", _ours(_setup(32), SEEDS)),
     # The notebook makes the 32-filter explorer at seed 0 (Voilà runs no code the page sends).
     "voila": ("voila", "Voilà: in-place (seed), 32 filters", _ours("", SEEDS)),

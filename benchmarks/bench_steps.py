@@ -10,11 +10,6 @@ import statistics
 from bench_util import median
 from labpage import kernel_exec, run_cell
 
-
-def _setup32():
-    return "ex.focus = None\nex.layers = STACK(32)\nex.seed = 0\n"
-
-
 START_JS = r"""async ([cell]) => {
   const app = window.jupyterapp, nb = window.__layerwidgetPanel;
   const node = () => nb.content.widgets[cell].node;
@@ -92,38 +87,45 @@ TRACE_KERNEL = """
 import time as _time
 TR = []
 _K = get_ipython().kernel
-_publish = _K._publish_status
+if "_TRACE_ORIGINALS" not in globals():  # a second traced case wraps the originals again
+    _TRACE_ORIGINALS = (_K._publish_status, ex.panel.set_state, ex.panel.batch._flush)
+_publish, _set_state, _flush = _TRACE_ORIGINALS
 def _status(status, *a, **k):
     TR.append((status, _time.time()))
     return _publish(status, *a, **k)
 _K._publish_status = _status
-_set_state = ex.panel.set_state
 def _traced_set_state(sync_data):
     TR.append(("set_state", _time.time()))
     _set_state(sync_data)
 ex.panel.set_state = _traced_set_state
-_flush = ex.panel.batch._flush
-def _traced_flush():
+def _traced_flush(*a, **k):
     TR.append(("flush", _time.time()))
-    _flush()
+    _flush(*a, **k)
     TR.append(("flushed", _time.time()))
 ex.panel.batch._flush = _traced_flush
 """
 
 
-def trace(page, results, title, n):
-    """A 32-filter seed edit, step by step on one clock: the page's own stamps (dispatch,
-    messages decoded, applied, painted), the tap proxy's (bytes crossing the socket) and the
-    kernel's (status published, set_state entered, batch flushed)."""
-    cycle = [("seed", s) for s in (0, 1, 2, 3)]
-    page.kernel(_setup32())
-    stages = page.settle("seed", 1)["stages"]
-    page.edits([("seed", s) for s in (2, 3, 0, 1)], stages)
-    page.kernel(TRACE_KERNEL)
+def traced(setup, cycle, key):
+    """A case that follows one kind of edit step by step on one clock: the page's own stamps
+    (dispatch, messages decoded, applied, painted), the tap proxy's (bytes crossing the
+    socket) and the kernel's (status published, set_state entered, batch flushed); the
+    results go under ``key``."""
+    def case(page, results, title, n):
+        page.kernel(setup)
+        page.settle(*cycle[0])  # the setup may already show the cycle's last value
+        stages = page.settle(*cycle[-1])["stages"]
+        page.edits(cycle * 2, stages)
+        page.kernel(TRACE_KERNEL)
+        _trace_rows(page, results, key, cycle, stages, n)
+    return case
+
+
+def _trace_rows(page, results, key, cycle, stages, n):
     rows = []
     for i in range(max(n, 10)):
         page.tap.clear()
-        (r,) = page.edits([cycle[(2 + i) % len(cycle)]], stages)
+        (r,) = page.edits([cycle[i % len(cycle)]], stages)
         page.page.wait_for_timeout(100)
 
         def at(direction, kind, last=False, r=r):
@@ -155,7 +157,7 @@ def trace(page, results, title, n):
         del row["t0"]
     out = {k: median([row[k] for row in rows]) for k in rows[0]}
     out["rows"] = rows
-    results["trace"] = out
+    results[key] = out
     for k, v in out.items():
         if k != "rows":
             print(f"  {k:32} {v}", flush=True)
