@@ -10,7 +10,7 @@ from layerwidget._tf import tf
 from layerwidget._widgets import picture_png
 from layerwidget.errors import ImageError
 from layerwidget.png import data_url
-from layerwidget.sizing import explorer_scale, stage_size
+from layerwidget.sizing import MAX_PLOT, explorer_scale, stage_size
 
 STACKS = {
     "default": None,
@@ -287,6 +287,26 @@ def test_each_stage_sends_one_small_png_painted_from_the_exact_values(ex):
     assert size.rows * size.cols >= 32
     assert pixels.shape == (size.rows * 29 - 1, size.cols * 29 - 1, 4)
     assert len(png) < 60_000  # versus 100 kB of float32 for the same 32 channels
+
+
+@pytest.mark.parametrize("filters", [64, 100])
+def test_a_stage_drawn_smaller_says_so_and_stays_within_the_widest_plot(filters):
+    # A long title widens its figure (it must not be clipped): the scale note once made a
+    # 100-filter stage 784-807 px wide, which scrolled the output sideways beside the panel.
+    ex = LayerExplorer(layers=[
+        {"type": "Conv2D", "filters": filters, "padding": "same"}, {"type": "ReLU"},
+        {"type": "MaxPool2D", "pool_size": 2, "strides": 2, "padding": "same"}])
+    try:
+        for view in ex._stages.views:
+            margin = view.figure.fig_margin
+            width = float(view.figure.layout.width.removesuffix("px"))
+            assert width <= MAX_PLOT[0] + margin["left"] + margin["right"], view.figure.title
+            if not view.size.to_scale:
+                factor = f"{view.size.relative:.2g}"
+                assert view.figure.title.endswith(f"  ·  at {factor}× scale")
+        assert sum(not view.size.to_scale for view in ex._stages.views) == 3
+    finally:
+        ex.close()
 
 
 def test_tiny_maps_are_still_drawn(ex):

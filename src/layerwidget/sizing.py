@@ -49,11 +49,15 @@ class StageSize:
         return math.isclose(self.relative, 1.0, rel_tol=1e-9)
 
     def note(self) -> str:
-        """What the figure says when the stage is not drawn to the explorer's scale."""
+        """What the figure says when the stage is not drawn to the explorer's scale.
+
+        Short on purpose: the figure is at least as wide as its title, and a title that outgrew
+        the mosaic made a many-channel stage scroll the output sideways beside the panel.
+        """
         if self.to_scale:
             return ""
         factor = f"{self.relative:.2g}".rstrip(".")
-        return f"drawn at {factor}× the scale of the other stages"
+        return f"at {factor}× scale"
 
 
 def explorer_scale(height: int, width: int) -> float:
