@@ -77,6 +77,13 @@ def test_stages_are_to_scale_and_titles_are_never_clipped(lab_page, jupyter_serv
             assert box["left"] - 0.5 <= title["left"] and title["right"] <= box["right"] + 0.5, fig
             assert box["top"] - 0.5 <= title["top"], fig
             assert fig["toolbar"] is None, fig
+        # Nothing reaches past the notebook's right edge (with the file browser open at 1400 px,
+        # a long scale note once made 100-filter figures ~800 px wide, beyond it).
+        edge = lab.page.evaluate(
+            "() => document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) "
+            ".jp-WindowedPanel-outer').getBoundingClientRect().right")
+        for fig in stage_geometry(lab):
+            assert fig["figure"]["right"] <= edge + 0.5, (count, edge, fig)
         lab.screenshot(f"classroom_titles_{count}")
     lab.assert_no_console_errors()
 
