@@ -1,6 +1,7 @@
-"""Two cases of benchmarks/bench_browser.py that follow one event step by step: the first
-complete view of an explorer in a fresh kernel (against the bare TensorFlow import), and where
-the time of a 32-filter seed edit goes (page, socket and kernel stamps on one clock)."""
+"""Cases of benchmarks/bench_browser.py that follow one event step by step: the first complete
+view of an explorer in a fresh kernel (against the bare TensorFlow import), and where the time
+of an edit goes (a 32-filter seed edit, or a channel-count edit; page, socket and kernel stamps
+on one clock)."""
 
 from __future__ import annotations
 
