@@ -112,6 +112,14 @@ _MEASURE_JS = """
                    ratio: contrast(over(headingFill, notebookBg), notebookBg)},
     },
     plotAreaBackground: plotBg ? getComputedStyle(plotBg).fill : null,
+    // A tile number sits on the map itself, light or dark: its outline is its background.
+    tileNumber: (() => {
+      const t = figures[1].querySelector('text.label');
+      if (!t) return null;
+      const edge = parse(getComputedStyle(t).stroke);
+      const fill = over(parse(getComputedStyle(t).fill), edge);
+      return {text: t.textContent, fg: css(fill), bg: css(edge), ratio: contrast(fill, edge)};
+    })(),
     figureBackdrop: css(backdrop(figures[1])),
     // The colour legend's numbers, the focus view's title and a printed kernel weight: SVG
     // text, read against the notebook behind the figures.
@@ -154,6 +162,8 @@ def check_readable(lab: LabPage, theme: str, screenshot: str) -> dict:
     assert m["title"]["vsBackdrop"]["ratio"] >= MIN_CONTRAST, m["title"]
     assert m["title"]["vsNotebook"]["ratio"] >= MIN_CONTRAST, m["title"]
     assert set(m["svgTexts"]) == {"legend tick", "legend label", "focus title"}, m["svgTexts"]
+    assert m["tileNumber"] and m["tileNumber"]["text"] == "0", m["tileNumber"]
+    assert m["tileNumber"]["ratio"] >= MIN_CONTRAST, f"{theme}: tile number {m['tileNumber']}"
     low = {k: v for k, v in m["svgTexts"].items() if v["ratio"] < MIN_CONTRAST}
     assert not low, f"{theme}: legend or focus text below {MIN_CONTRAST}:1: {low}"
     return m
