@@ -28,6 +28,8 @@
           return;
         }
         if (type === "status") {
+          // A panel edit's answer rides on its idle status (src/layerwidget/_quiet_edits.py).
+          if (msg.content.layerwidget_batches) lw.log.push({ t, kind: "batch" });
           lw.log.push({ t, kind: msg.content.execution_state });
         } else if (type === "comm_msg") {
           const data = msg.content.data || {};

@@ -130,7 +130,9 @@ def _trace_rows(page, results, key, cycle, stages, n):
         page.page.wait_for_timeout(100)
 
         def at(direction, kind, last=False, r=r):
-            f = next((f for f in page.tap if f[2] == direction and f[4] == kind), None)
+            # A panel edit's answer may ride on its idle status: that frame is both.
+            kinds = (kind, "batch+idle") if kind in ("batch", "status/idle") else (kind,)
+            f = next((f for f in page.tap if f[2] == direction and f[4] in kinds), None)
             return None if f is None else round(f[1 if last else 0] * 1000 - r["t0_epoch"], 1)
 
         rows.append({"page: edit sent": r["sent"], "socket: edit up": at("up", "comm_msg", True),

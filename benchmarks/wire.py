@@ -5,7 +5,8 @@ frames are binary (opcode 2, payload base64 in CDP events). Each frame is one ke
 a little-endian uint64 count of offsets, the offsets, then the channel name, header, parent
 header, metadata, content and buffers. A frame is sized by its decoded payload and named by its
 header's ``msg_type`` (a status frame also by its ``execution_state``); the explorer's update
-is the comm message whose content is a ``layerwidget-batch``.
+is the comm message whose content is a ``layerwidget-batch``, or the idle status that carries
+a panel edit's batches (``batch+idle``, src/layerwidget/_quiet_edits.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import re
 import time
 from dataclasses import dataclass
 
+BATCH = ("batch", "batch+idle")  # the frames that carry an update
 _MSG_TYPE = re.compile(rb'"msg_type":\s*"(\w+)"')
 _STATE = re.compile(rb'"execution_state":\s*"(\w+)"')
 
@@ -51,6 +53,8 @@ def describe(raw: bytes) -> str:
         m = _MSG_TYPE.search(raw)
         msg_type = m.group(1).decode() if m else "?"
     if msg_type == "status":
+        if b"layerwidget_batches" in content[:4096]:
+            return "batch+idle"  # an edit's answer carried by its idle status
         m = _STATE.search(content)
         return f"status/{m.group(1).decode()}" if m else "status"
     if msg_type == "comm_msg" and b"layerwidget-batch" in content[:4096]:
@@ -82,7 +86,8 @@ class Wire:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             kinds = [f.kind for f in self.frames if f.direction == "in"]
-            if "batch" in kinds and "status/idle" in kinds[kinds.index("batch"):]:
+            if "batch+idle" in kinds or (
+                    "batch" in kinds and "status/idle" in kinds[kinds.index("batch"):]):
                 return True
             page.wait_for_timeout(5)
         return False
@@ -94,17 +99,17 @@ class Wire:
         out = next((f for f in self.frames if f.direction == "out" and f.kind == "comm_msg"),
                    None)
 
-        def at(kind):
-            f = next((f for f in received if f.kind == kind), None)
+        def at(*kinds):
+            f = next((f for f in received if f.kind in kinds), None)
             return None if f is None or out is None else round((f.t - out.t) * 1000, 2)
 
         return {"bytes": sum(f.size for f in received),
                 "frames": len(received),
-                "batches": sum(f.kind == "batch" for f in received),
-                "batch_bytes": sum(f.size for f in received if f.kind == "batch"),
+                "batches": sum(f.kind in BATCH for f in received),
+                "batch_bytes": sum(f.size for f in received if f.kind in BATCH),
                 "sent_bytes": sum(f.size for f in self.frames if f.direction == "out"),
                 # Anything else the page received meanwhile (a display update, ...), by kind.
                 "other": {f.kind: f.size for f in received
-                          if f.kind != "batch" and not f.kind.startswith("status")},
-                "wire_busy": at("status/busy"), "wire_batch": at("batch"),
-                "wire_idle": at("status/idle")}
+                          if f.kind not in BATCH and not f.kind.startswith("status")},
+                "wire_busy": at("status/busy"), "wire_batch": at(*BATCH),
+                "wire_idle": at("status/idle", "batch+idle")}

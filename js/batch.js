@@ -13,14 +13,19 @@
 // kernel's values from before it: those keys are left out of the panel's part here, and the
 // next batch brings the kernel's verdict on them.
 
-const channels = new WeakMap();
+const channels = new Map(); // panel id → channel
+const unnamed = new WeakMap(); // model → channel, for a model without a panel id
 
-// The per-model channel between the batches and the panel's flow control.
+// The per-panel channel between the batches and the panel's flow control. anywidget hands
+// `initialize` and `render` different proxies of the same model, so the channel is found by
+// the panel's id (a synced trait), not by the object.
 export function batchChannel(model) {
-  let channel = channels.get(model);
+  const id = typeof model.get === "function" ? model.get("panel_id") : "";
+  let channel = id ? channels.get(id) : unnamed.get(model);
   if (!channel) {
     channel = { onAck: new Set(), sentAt: new Map() }; // sentAt: key → number of its last edit
-    channels.set(model, channel);
+    if (id) channels.set(id, channel);
+    else unnamed.set(model, channel);
   }
   return channel;
 }
@@ -103,5 +108,10 @@ export function receiveBatches(model) {
     if (ack !== null) for (const fn of channel.onAck) fn(ack);
   };
   model.on("msg:custom", onMessage);
-  return () => model.off("msg:custom", onMessage);
+  // Batches carried by the kernel's idle status of an edit (js/flow.js) land the same way.
+  channel.deliver = onMessage;
+  return () => {
+    model.off("msg:custom", onMessage);
+    if (channel.deliver === onMessage) channel.deliver = null;
+  };
 }

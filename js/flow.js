@@ -15,6 +15,7 @@ import { batchChannel } from "./batch.js";
 export function createFlow(model, { onAnswer = () => {}, onSilence = () => {} } = {}) {
   let seq = 0;
   let inFlight = null; // { seq, started }
+  let idleSeen = false; // the kernel's idle status for an edit reaches the panel here
   let pending = null; // { trait: value }
   let watchdog = null;
   let silence = null;
@@ -31,7 +32,27 @@ export function createFlow(model, { onAnswer = () => {}, onSilence = () => {} } 
       channel.sentAt.set(name, seq);
     }
     model.set("edit_seq", seq);
-    model.send({ kind: "edit", state: { ...edits, edit_seq: seq } });
+    // The kernel's idle status for this edit. Once one has reached the panel here (this host
+    // passes a message's statuses to its callbacks), edits ask for their answer *in* it: one
+    // message per edit instead of the batch and then the idle, the second of which Jupyter
+    // Server's Nagle algorithm held until the browser's delayed ACK of the first, ~40 ms in
+    // many of a drag's round trips (layerwidget/_quiet_edits.py, benchmarks/README.md).
+    const status = (msg) => {
+      const content = (msg && msg.content) || {};
+      if (content.execution_state !== "idle") return;
+      idleSeen = true;
+      const carried = content.layerwidget_batches;
+      if (!Array.isArray(carried) || !channel.deliver) return;
+      const buffers = msg.buffers || [];
+      let offset = 0;
+      for (const batch of carried) {
+        channel.deliver(batch, buffers.slice(offset, offset + batch.buffers));
+        offset += batch.buffers;
+      }
+    };
+    const edit = { kind: "edit", state: { ...edits, edit_seq: seq } };
+    if (idleSeen && channel.deliver) edit.carry = true;
+    model.send(edit, { iopub: { status } });
     clearTimeout(watchdog);
     clearTimeout(silence);
     // Say so when the kernel is slow to answer (another cell running, or no kernel at all)...

@@ -1,4 +1,5 @@
-"""The kernel leaves out its busy status for a panel's edits, and only for them.
+"""The kernel leaves out its busy status for a panel's edits, and only for them; asked, it
+answers an edit in its idle status.
 
 A stand-in for ipykernel's kernel records what it publishes; the wrapper is installed on it as
 on a live kernel (tests/browser/test_kernel_status.py checks the real one in JupyterLab).
@@ -6,9 +7,12 @@ on a live kernel (tests/browser/test_kernel_status.py checks the real one in Jup
 
 from __future__ import annotations
 
+import asyncio
+
+import ipywidgets
 import pytest
 
-from layerwidget import _quiet_edits
+from layerwidget import LayerExplorer, _quiet_edits
 from layerwidget.panel import ControlPanel
 
 
@@ -108,3 +112,149 @@ def test_without_a_kernel_nothing_is_installed(monkeypatch):
 def test_a_kernel_without_the_hook_keeps_its_behaviour(monkeypatch):
     monkeypatch.setattr(_quiet_edits, "_kernel", lambda: object())
     assert _quiet_edits.quiet_edits_of("abc") is False
+
+
+# ---- The answer on the idle status: one message per edit (see the module) ----
+
+class Session:
+    def __init__(self):
+        self.sent = []
+
+    def send(self, stream, msg_type, content, parent=None, ident=None, buffers=None):
+        self.sent.append({"msg_type": msg_type, "content": content, "parent": parent,
+                          "buffers": [bytes(b) for b in buffers or []]})
+
+
+class IdleKernel(FakeKernel):
+    """The stand-in, with what the idle status needs to carry batches."""
+
+    def __init__(self):
+        super().__init__()
+        self.session = Session()
+        self.iopub_socket = object()
+
+    def _topic(self, topic):
+        return f"kernel.fake.{topic}".encode()
+
+
+@pytest.fixture
+def idle_kernel(monkeypatch):
+    fake = IdleKernel()
+    monkeypatch.setattr(_quiet_edits, "_kernel", lambda: fake)
+    monkeypatch.setattr(_quiet_edits, "_comm_ids", set())
+    monkeypatch.setattr(_quiet_edits, "_current", None)
+    return fake
+
+
+@pytest.fixture
+def widget_sent(monkeypatch):
+    log = []
+    original = ipywidgets.Widget._send
+
+    def record(self, msg, buffers=None):
+        log.append((self, msg, [bytes(b) for b in buffers or []]))
+        return original(self, msg, buffers=buffers)
+
+    monkeypatch.setattr(ipywidgets.Widget, "_send", record)
+    return log
+
+
+def custom_batches(log):
+    return [m["content"] for _, m, _ in log
+            if m.get("method") == "custom" and m["content"].get("kind") == "layerwidget-batch"]
+
+
+def handle_edit(kernel, panel, state, carry=True):
+    """What ipykernel does with a panel's edit: the handler, then the idle status."""
+    content = {"kind": "edit", "state": state, **({"carry": True} if carry else {})}
+    kernel.parent = comm_msg(panel.comm.comm_id, content)
+    kernel.published.clear()
+    kernel._publish_status("busy", "shell")
+    panel._edit_message(panel, content, [])
+    kernel._publish_status("idle", "shell")
+
+
+def carried(kernel):
+    """The batches and buffers each idle status carried, in order."""
+    out = []
+    for msg in kernel.session.sent:
+        assert msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle"
+        offset = 0
+        for batch in msg["content"]["layerwidget_batches"]:
+            out.append((batch, msg["buffers"][offset:offset + batch["buffers"]]))
+            offset += batch["buffers"]
+        assert offset == len(msg["buffers"])
+    return out
+
+
+def test_an_edit_that_asks_is_answered_in_its_idle_status(idle_kernel, widget_sent):
+    ex = LayerExplorer()
+    try:
+        widget_sent.clear()
+        handle_edit(idle_kernel, ex.panel, {"seed": 3, "edit_seq": 1})
+        # No batch went as a message of its own, and ipykernel's own idle was replaced by one
+        # that carries the update: the only status, with the edit as its parent.
+        assert custom_batches(widget_sent) == []
+        assert idle_kernel.published == []
+        (msg,) = idle_kernel.session.sent
+        assert msg["parent"] is idle_kernel.parent
+        ((batch, buffers),) = carried(idle_kernel)
+        assert batch["ack"] == 1 and batch["carrier"] == ex.panel.model_id
+        assert ex.seed == 3
+        # The Conv2D stage's new picture is among the buffers, byte for byte.
+        conv = ex._stages.views[1]._image.image
+        assert conv.model_id in [u["id"] for u in batch["updates"]]
+        assert bytes(conv.value) in buffers
+        # A Python-side change after the idle leaves as an ordinary message.
+        widget_sent.clear()
+        ex.seed = 4
+        assert len(custom_batches(widget_sent)) == 1 and len(idle_kernel.session.sent) == 1
+    finally:
+        ex.close()
+
+
+def test_a_channel_edit_carries_its_later_batch_after_the_update(idle_kernel, widget_sent):
+    ex = LayerExplorer()
+    try:
+        layers = [dict(ex.layers[0], filters=8), *ex.layers[1:]]
+        widget_sent.clear()
+        handle_edit(idle_kernel, ex.panel, {"layers": layers, "edit_seq": 1})
+        assert custom_batches(widget_sent) == []
+        (first, _), (second, _) = carried(idle_kernel)
+        assert first["ack"] == 1 and "later" not in first
+        assert second["later"] is True and "ack" not in second
+        numbers = {v._labels.model_id for v in ex._stages.views[1:]}
+        assert numbers <= {u["id"] for u in second["updates"]}
+    finally:
+        ex.close()
+
+
+def test_without_the_request_batches_and_idle_go_as_before(idle_kernel, widget_sent):
+    ex = LayerExplorer()
+    try:
+        widget_sent.clear()
+        handle_edit(idle_kernel, ex.panel, {"seed": 3, "edit_seq": 1}, carry=False)
+        assert [b["ack"] for b in custom_batches(widget_sent)] == [1]
+        assert idle_kernel.session.sent == [] and [s for s, _, _ in idle_kernel.published] == [
+            "idle"]
+    finally:
+        ex.close()
+
+
+def test_batches_whose_idle_never_comes_are_sent_right_after(idle_kernel, widget_sent):
+    ex = LayerExplorer()
+    try:
+        content = {"kind": "edit", "state": {"seed": 5, "edit_seq": 1}, "carry": True}
+        idle_kernel.parent = comm_msg(ex.panel.comm.comm_id, content)
+        widget_sent.clear()
+
+        async def handler_only():  # the idle status never passes the wrapper
+            ex.panel._edit_message(ex.panel, content, [])
+            assert custom_batches(widget_sent) == []  # kept for the idle...
+            await asyncio.sleep(0)
+
+        asyncio.run(handler_only())
+        assert [b["ack"] for b in custom_batches(widget_sent)] == [1]  # ...then sent anyway
+        assert idle_kernel.session.sent == []
+    finally:
+        ex.close()

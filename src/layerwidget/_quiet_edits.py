@@ -1,4 +1,4 @@
-"""Panel edits answered without the kernel's "busy" status: the update is the first thing sent.
+"""Panel edits answered without the kernel's "busy" status, in one message: the idle status.
 
 ipykernel publishes a "busy" status before it handles any message and "idle" after it. For a
 panel edit that costs the page twice, and more than the edit itself (benchmarks/README.md):
@@ -14,21 +14,37 @@ still published, as the protocol's "done" for the message (front ends dispose th
 callbacks on it; an idle status while already idle changes nothing). Every other message,
 including the panel's other commands and every cell, keeps both statuses.
 
+**The answer rides on the idle status.** An edit still costs two messages (the update's batch,
+then the idle status), and with Nagle's algorithm on, the second of two back-to-back writes
+waits for the browser's ACK of the first; the browser acknowledges late (delayed ACKs) unless
+it sends something. During a slider drag that held every other update for ~40 ms: the page
+sends one edit per answer, so one of the kernel's two messages always found the other still
+unacknowledged (benchmarks/README.md). So when the page asks for it (``"carry": true`` in the
+edit: js/flow.js has seen the idle statuses of its edits reach it), the edit's batches are kept
+(:func:`carry`) and published *in* its idle status, as ``layerwidget_batches`` with their
+buffers: one message per edit. Front ends read only ``execution_state`` of a status; the page
+hands the batches to js/batch.js as if they had come as custom messages. Should the idle not
+come through this wrapper, the batches leave as ordinary messages right after the handler.
+
 This wraps the running kernel's ``_publish_status`` (ipykernel 6 and 7). A kernel without it, or
 no kernel (plain Python, tests), keeps its behaviour, and the edit just waits as before.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
-__all__ = ["forget", "is_quiet_edit", "quiet_edits_of"]
+__all__ = ["carry", "carrying", "done_carrying", "forget", "is_quiet_edit", "quiet_edits_of"]
 
 log = logging.getLogger(__name__)
 
 _comm_ids: set[str] = set()
 _MARK = "_layerwidget_quiet_edits"
+# The edit whose answer rides on its idle status: (kernel, comm id, the stashed batches).
+_current: _Carry | None = None  # the edit being answered on its idle status (below)
 
 
 def is_quiet_edit(parent: Any) -> bool:
@@ -61,6 +77,14 @@ def _install(kernel) -> bool:
         return True
 
     def _publish_status(status, channel, parent=None):
+        if status == "idle" and channel == "shell" and parent is None and _current is not None:
+            carried = _take()
+            if carried.stash:
+                try:
+                    return _publish_carried(kernel, channel, carried.stash)
+                except Exception:  # pragma: no cover - an unexpected kernel: send as usual
+                    log.debug("layerwidget: could not answer on the idle status", exc_info=True)
+                    carried.release()
         if status == "busy" and channel == "shell" and parent is None and _comm_ids:
             try:
                 current = get_parent("shell")
@@ -72,7 +96,75 @@ def _install(kernel) -> bool:
 
     setattr(_publish_status, _MARK, True)
     kernel._publish_status = _publish_status
+    setattr(kernel, _MARK, True)  # wrapped, even if something wraps it again later
     return True
+
+
+class _Carry:
+    """The batches of one edit, kept for its idle status."""
+
+    def __init__(self, comm_id: str, send: Callable[[dict, list], None]):
+        self.comm_id, self.send = comm_id, send
+        self.stash: list[tuple[dict, list]] = []
+        self.open = True  # until the edit's handler returns
+
+    def release(self) -> None:
+        """Send what is kept as ordinary messages."""
+        stash, self.stash = self.stash, []
+        for content, buffers in stash:
+            self.send(content, buffers)
+
+
+def _take() -> _Carry:
+    global _current
+    carried, _current = _current, None
+    return carried
+
+
+def _publish_carried(kernel, channel, stash) -> None:
+    contents, buffers = [], []
+    for content, part_buffers in stash:
+        contents.append({**content, "buffers": len(part_buffers)})
+        buffers.extend(part_buffers)
+    topic = kernel._topic("status") if hasattr(kernel, "_topic") else None
+    kernel.session.send(kernel.iopub_socket, "status",
+                        {"execution_state": "idle", "layerwidget_batches": contents},
+                        parent=kernel.get_parent(channel), ident=topic, buffers=buffers)
+
+
+def carrying(comm_id: str, send: Callable[[dict, list], None]) -> None:
+    """The panel with this comm id is handling an edit that asked for its answer on its idle
+    status: its batches are kept (:func:`carry`) and leave with that status. ``send(content,
+    buffers)`` sends one as an ordinary message, should the status not come."""
+    global _current
+    if _current is not None:  # an earlier edit's, never sent: now
+        _take().release()
+    kernel = _kernel()
+    if kernel is not None and getattr(kernel, _MARK, False):
+        _current = _Carry(comm_id, send)
+
+
+def carry(comm_id: str, content: dict, buffers: list) -> bool:
+    """Keep a batch of the panel ``comm_id`` for the idle status of the edit it is handling;
+    False when there is none (send it now)."""
+    if _current is None or not _current.open or _current.comm_id != comm_id:
+        return False
+    _current.stash.append((content, buffers))
+    return True
+
+
+def done_carrying() -> None:
+    """The edit's handler has returned. ipykernel publishes its idle status next, which takes
+    the batches; should that not happen, they leave as ordinary messages right after."""
+    if _current is None:
+        return
+    _current.open = False
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # no event loop (a script, tests): the next edit sends them
+        return
+    carried = _current
+    loop.call_soon(lambda: carried is _current and _take().release())
 
 
 def quiet_edits_of(comm_id: str) -> bool:

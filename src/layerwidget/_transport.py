@@ -31,6 +31,7 @@ from collections.abc import Iterator
 
 import ipywidgets as widgets
 
+from . import _quiet_edits
 from ._widgets import walk
 
 __all__ = ["Batcher"]
@@ -173,5 +174,6 @@ class Batcher:
             content["ack"] = ack
         if later:
             content["later"] = True
-        self._carrier.send(content, buffers=buffers)
+        if not _quiet_edits.carry(self._carrier.comm.comm_id, content, buffers):
+            self._carrier.send(content, buffers=buffers)
         self.sent += 1

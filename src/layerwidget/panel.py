@@ -7,6 +7,8 @@ and accept anything, because what a browser sends is checked by the explorer, wh
 
 from __future__ import annotations
 
+import uuid
+
 import anywidget
 import traitlets
 
@@ -33,6 +35,9 @@ class ControlPanel(_EditableTraits):
     _css = bundle_css("widget.css")
 
     # Set by the kernel only.
+    panel_id = traitlets.Unicode("").tag(sync=True)
+    """str: names this panel in the page, where anywidget hands its hooks different proxies of
+    one model (js/batch.js, ``batchChannel``)."""
     schema = traitlets.Dict().tag(sync=True)
     """dict: layer types and their fields, to build the controls from."""
     n_images = traitlets.Int(0).tag(sync=True)
@@ -91,6 +96,7 @@ class ControlPanel(_EditableTraits):
     """int: number of the last edit the kernel has fully handled (results already sent)."""
 
     def __init__(self, **kwargs):
+        kwargs.setdefault("panel_id", uuid.uuid4().hex)
         super().__init__(**kwargs)
         self.batch = Batcher(self)
         """Batcher: sends the changes of the panel and of every adopted view as one message."""
@@ -118,4 +124,12 @@ class ControlPanel(_EditableTraits):
         # applied exactly as a widget update from the browser would be.
         if (isinstance(content, dict) and content.get("kind") == "edit"
                 and isinstance(content.get("state"), dict)):
-            self.set_state(content["state"])
+            if content.get("carry") and self.comm is not None:
+                _quiet_edits.carrying(self.comm.comm_id, self._send_batch)
+            try:
+                self.set_state(content["state"])
+            finally:
+                _quiet_edits.done_carrying()
+
+    def _send_batch(self, content: dict, buffers: list) -> None:
+        self.send(content, buffers=buffers)

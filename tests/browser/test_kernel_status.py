@@ -1,4 +1,5 @@
-"""Panel edits are answered without a "busy" status; every message still gets its "idle".
+"""Panel edits are answered without a "busy" status; every message still gets its "idle",
+which carries the edit's answer once the panel asks for it.
 
 The kernel leaves out the busy status for the panel's own edits (layerwidget/_quiet_edits.py):
 the update is the first frame on the socket, and JupyterLab does not redraw its kernel
@@ -14,18 +15,25 @@ from labpage import kernel_exec
 RECORD_JS = """
 () => {
   const kernel = window.__layerwidgetPanel.sessionContext.session.kernel;
-  const log = { sent: [], statuses: [], states: [] };
+  const log = { sent: [], statuses: [], states: [], batches: [] };
   window.__statusLog = log;
   kernel.anyMessage.connect((_, { msg, direction }) => {
     if (direction === 'send') {
       const data = msg.content && msg.content.data;
       const kind = data && data.method === 'custom' && data.content ? data.content.kind : null;
-      log.sent.push({ id: msg.header.msg_id, type: msg.header.msg_type, kind });
+      const carry = Boolean(kind && data.content.carry);
+      log.sent.push({ id: msg.header.msg_id, type: msg.header.msg_type, kind, carry });
     }
   });
   kernel.iopubMessage.connect((_, msg) => {
     if (msg.header.msg_type === 'status') {
-      log.statuses.push({ parent: msg.parent_header.msg_id, state: msg.content.execution_state });
+      const carried = (msg.content.layerwidget_batches || []).map((b) => b.ack);
+      log.statuses.push({ parent: msg.parent_header.msg_id, state: msg.content.execution_state,
+                          carried, buffers: (msg.buffers || []).length });
+    }
+    const data = msg.content && msg.content.data;
+    if (data && data.content && data.content.kind === 'layerwidget-batch') {
+      log.batches.push({ parent: msg.parent_header.msg_id, ack: data.content.ack });
     }
   });
   kernel.statusChanged.connect((_, state) => log.states.push(state));
@@ -70,6 +78,17 @@ def test_edits_have_no_busy_status_and_one_idle_each(lab_page):
         states = [s["state"] for s in log["statuses"] if s["parent"] == edit]
         assert states == ["idle"], (edit, states)
     assert "busy" not in log["states"], log["states"]
+    # Once the panel has seen an edit's idle status reach it, it asks for its answers on the
+    # idle status (one message per edit: Nagle's algorithm then holds nothing back): the
+    # update, pictures included, rides on it, and no batch comes as a message of its own.
+    carrying = [m for m in log["sent"] if m["kind"] == "edit" and m["carry"]]
+    assert [m["id"] for m in carrying] == edits[1:], log["sent"]
+    for edit in edits[1:]:
+        (idle,) = [s for s in log["statuses"] if s["parent"] == edit]
+        assert len(idle["carried"]) == 1 and isinstance(idle["carried"][0], int), idle
+        assert idle["buffers"] >= 3, idle  # at least the three new stage pictures
+        assert not [b for b in log["batches"] if b["parent"] == edit], log["batches"]
+    assert [b["parent"] for b in log["batches"] if b["parent"] in edits] == edits[:1]
 
     # A cell run outside the panel still shows busy, then idle.
     assert kernel_exec(lab, "print(6 * 7)").strip() == "42"
