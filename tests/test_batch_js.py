@@ -1,5 +1,6 @@
-"""js/batch.js run in Node on fake widget models: update batches land in order, and a "later"
-batch (tile numbers, a map's cell values) never puts back a value a newer update has replaced.
+"""js/batch.js (and js/flow.js) run in Node on fake widget models: update batches land in
+order, and a "later" batch (tile numbers, a map's cell values) never puts back a value a newer
+update has replaced; the flow hears its answers, carried by idle statuses too.
 
 A fast drag can land update n + 1 before update n's later batch, which the page applies only
 after a frame; without the check the old tile numbers would be drawn over the new pictures.
@@ -13,19 +14,24 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parent / "js" / "batch_order.mjs"
+JS = Path(__file__).resolve().parent / "js"
 
 
-@pytest.fixture(scope="module")
-def received():
+def run_node(script: str) -> dict:
+    """Run ``tests/js/<script>`` in Node; the JSON line it prints last."""
     node = shutil.which("node")
     if node is None:
         if os.environ.get("CI"):
             pytest.fail("Node.js is needed for the front end's checks under CI")
         pytest.skip("Node.js runs the front end's checks")
-    result = subprocess.run([node, str(SCRIPT)], capture_output=True, text=True, timeout=60)
+    result = subprocess.run([node, str(JS / script)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def received():
+    return run_node("batch_order.mjs")
 
 
 def test_update_batches_land_in_order_with_their_buffers(received):
@@ -47,19 +53,9 @@ def test_a_left_out_binary_key_takes_its_buffer_with_it(received):
     assert last["paths"] == [["other"]] and last["buffers"] == [8]
 
 
-FLOW = Path(__file__).resolve().parent / "js" / "flow_carry.mjs"
-
-
 @pytest.fixture(scope="module")
 def flow_run():
-    node = shutil.which("node")
-    if node is None:
-        if os.environ.get("CI"):
-            pytest.fail("Node.js is needed for the front end's checks under CI")
-        pytest.skip("Node.js runs the front end's checks")
-    result = subprocess.run([node, str(FLOW)], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_node("flow_carry.mjs")
 
 
 def test_the_flow_finds_its_answers_through_another_proxy_of_the_model(flow_run):
