@@ -43,7 +43,6 @@ log = logging.getLogger(__name__)
 
 _comm_ids: set[str] = set()
 _MARK = "_layerwidget_quiet_edits"
-# The edit whose answer rides on its idle status: (kernel, comm id, the stashed batches).
 _current: _Carry | None = None  # the edit being answered on its idle status (below)
 
 
@@ -164,7 +163,12 @@ def done_carrying() -> None:
     except RuntimeError:  # no event loop (a script, tests): the next edit sends them
         return
     carried = _current
-    loop.call_soon(lambda: carried is _current and _take().release())
+
+    def send_unless_taken():
+        if carried is _current:  # the idle never took them
+            _take().release()
+
+    loop.call_soon(send_unless_taken)
 
 
 def quiet_edits_of(comm_id: str) -> bool:
