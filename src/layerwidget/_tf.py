@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # tf.keras follows KERAS_BACKEND; the explorer runs TensorFlow's layers.
@@ -33,8 +34,11 @@ def _quiet_stderr_fd():
         os.close(saved)
 
 
+_started = time.perf_counter()
 with _quiet_stderr_fd():
     import tensorflow as tf
+IMPORT_SECONDS = time.perf_counter() - _started
+"""How long ``import tensorflow`` took in this process (benchmarks compare start-up with it)."""
 
 keras = tf.keras
 
