@@ -55,14 +55,16 @@ def read_png(png: bytes) -> np.ndarray:
 
 
 def untile(mosaic: np.ndarray, layout: Layout) -> np.ndarray:
-    """Inverse of :func:`layerwidget.render.tile`: the (h, w, c) channels a mosaic holds."""
-    h, w = layout.h, layout.w
-    full = np.zeros((layout.rows * (h + 1), layout.cols * (w + 1), *mosaic.shape[2:]),
-                    mosaic.dtype)
+    """Inverse of :func:`layerwidget.render.tile`: the (h, w, c) channels a mosaic holds (each
+    row of tiles ``layout.top`` rows below its strip, tiles 1 pixel apart)."""
+    h, w, top = layout.h, layout.w, layout.top
+    down, across = top + h + 1, w + 1
+    full = np.zeros((layout.rows * down, layout.cols * across, *mosaic.shape[2:]), mosaic.dtype)
     full[: mosaic.shape[0], : mosaic.shape[1]] = mosaic
-    grid = full.reshape((layout.rows, h + 1, layout.cols, w + 1, *mosaic.shape[2:]))
-    grid = np.swapaxes(grid, 1, 2).reshape((layout.rows * layout.cols, h + 1, w + 1, *mosaic.shape[2:]))
-    return np.moveaxis(grid[: layout.c, :h, :w], 0, 2)
+    grid = full.reshape((layout.rows, down, layout.cols, across, *mosaic.shape[2:]))
+    grid = np.swapaxes(grid, 1, 2).reshape((layout.rows * layout.cols, down, across,
+                                            *mosaic.shape[2:]))
+    return np.moveaxis(grid[: layout.c, top:top + h, :w], 0, 2)
 
 
 

@@ -23,6 +23,23 @@ def test_tile_and_untile_are_inverse_with_one_pixel_gutters(c):
         assert np.isnan(mosaic[:, 5]).all()
 
 
+@pytest.mark.parametrize("c", [1, 5, 9])
+def test_a_strip_above_each_row_of_tiles_holds_no_map(c):
+    maps = np.random.default_rng(c).normal(size=(4, 6, c)).astype(np.float32)
+    layout = mosaic_layout(4, 6, c, cols=4, top=3)
+    mosaic = tile(maps, layout)
+    assert layout.pitch == (3 + 4 + 1, 6 + 1)
+    assert mosaic.shape == layout.size == (layout.rows * 8 - 1, layout.cols * 7 - 1)
+    np.testing.assert_array_equal(untile(mosaic, layout), maps)
+    for k in range(c):
+        row0, col0 = layout.origin(k)
+        assert (row0, col0) == ((k // 4) * 8 + 3, (k % 4) * 7)
+        np.testing.assert_array_equal(mosaic[row0:row0 + 4, col0:col0 + 6], maps[:, :, k])
+        assert np.isnan(mosaic[row0 - 3:row0, col0:col0 + 6]).all()  # the strip above it
+    # Without a strip: the same tiles, the rows above them belong to the tiles above.
+    assert mosaic_layout(4, 6, c, cols=4).origin(c - 1) == (((c - 1) // 4) * 5, ((c - 1) % 4) * 7)
+
+
 def test_png_round_trips_pixels_and_text():
     rgba = np.random.default_rng(0).integers(0, 256, size=(9, 13, 4), dtype=np.uint8)
     png = encode_png(rgba, text={"key": "value"})

@@ -8,6 +8,7 @@ and scales, as bqplot does, not from the view's bookkeeping.
 
 import numpy as np
 import pytest
+from helpers import colorize, read_png, untile
 
 from layerwidget import LayerExplorer
 from layerwidget.captions import number
@@ -168,6 +169,49 @@ def test_each_tile_number_names_its_channel_inside_its_tile_corner(ex, filters):
         for k, (_, x, y) in enumerate(numbers):
             r, c = divmod(k, layout.cols)
             left, top = c * (layout.w + 1), rows - r * (layout.h + 1)  # data units, y up
-            # ~2 px right of the left edge; the baseline of a 10 px text 10 px below the top.
+            # ~2 px right of the left edge; a 10 px text centred 10 px below the top.
             assert 1 <= (x - left) * cell <= 3, (k, x, left)
             assert 9 <= (top - y) * cell <= 11, (k, y, top)
+
+
+# Strides 2 and a 2x2 pool: 14x14 maps, then 7x7 ones (35 px tiles at MNIST's 5 px a pixel).
+SMALL_TILES = [{"type": "Conv2D", "filters": 16, "kernel_size": 3, "strides": 2,
+                "padding": "same"}, {"type": "ReLU"},
+               {"type": "MaxPool2D", "pool_size": 2, "strides": 2, "padding": "same"}]
+
+
+def test_small_tiles_get_their_numbers_in_a_strip_above_them_that_covers_no_map():
+    ex = LayerExplorer(layers=SMALL_TILES)
+    try:
+        pool = ex._stages.views[3]
+        layout, step = pool.picture.layout, pool.picture.step
+        cell = pool.size.cell_px * step
+        assert (layout.h, cell) == (7, 5.0)
+        assert layout.top == 3  # 15 px: room for a 10 px number
+        # 14x14 tiles (70 px) keep their numbers in a corner: no strip.
+        assert [v.picture.layout.top for v in ex._stages.views[1:3]] == [0, 0]
+        rows = layout.size[0]
+        numbers = pool.tile_numbers()
+        assert [t for t, _, _ in numbers] == [str(k) for k in range(16)]
+        for k, (_, x, y) in enumerate(numbers):
+            row0, col0 = layout.origin(k)
+            assert x == col0  # at the tile's left edge
+            # bqplot centres the 11 px tall text on (x, y): 1 px clear of its tile, below the
+            # gutter under the tiles above.
+            centre = (y - (rows - row0)) * cell  # px above the tile's top edge
+            assert centre - 5.5 >= 1 and centre + 5.5 <= layout.top * cell, (k, centre)
+        # The strips are transparent; each tile is its channel of the pooled maps, in order.
+        alpha = read_png(pool.picture.png)[:, :, 3]
+        for k in range(16):
+            row0, col0 = layout.origin(k)
+            assert (alpha[row0 - layout.top:row0, col0:col0 + layout.w] == 0).all()
+        tiles = untile(read_png(pool.picture.png), layout)  # (7, 7, 16, 4)
+        expected = colorize(ex.outputs[2][0], pool.picture.lo, pool.picture.hi, False)
+        np.testing.assert_array_equal(tiles[..., :3], expected)
+        # Pointing at the picture: a tile's pixel is its channel's unit, the strip is nothing.
+        for k, (r, c) in [(0, (0, 0)), (9, (3, 5)), (15, (6, 6))]:
+            row0, col0 = layout.origin(k)
+            assert pool.locate(col0 + c + 0.5, rows - (row0 + r + 0.5)) == (k, r, c)
+            assert pool.locate(col0 + c + 0.5, rows - (row0 - 1.5)) is None
+    finally:
+        ex.close()

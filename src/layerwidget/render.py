@@ -81,24 +81,42 @@ def palette(scheme: str) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Layout:
-    """Where the channels of a (h, w, c) stage sit in its mosaic (1-pixel gutters)."""
+    """Where the channels of a (h, w, c) stage sit in its mosaic (1-pixel gutters).
+
+    ``top``: empty rows above each row of tiles (0, or a strip for the tiles' numbers where
+    the tiles are too small to hold them in a corner).
+    """
 
     h: int
     w: int
     c: int
     cols: int
     rows: int
+    top: int = 0
+
+    @property
+    def pitch(self) -> tuple[int, int]:
+        """Mosaic pixels from one tile's row (column) of the mosaic to the next."""
+        return self.top + self.h + 1, self.w + 1
 
     @property
     def size(self) -> tuple[int, int]:
-        """(height, width) of the mosaic, gutters included."""
-        return self.rows * (self.h + 1) - 1, self.cols * (self.w + 1) - 1
+        """(height, width) of the mosaic, gutters and strips included."""
+        down, across = self.pitch
+        return self.rows * down - 1, self.cols * across - 1
+
+    def origin(self, k: int) -> tuple[int, int]:
+        """(row, col) of the mosaic where tile ``k``'s first pixel is."""
+        r, c = divmod(k, self.cols)
+        down, across = self.pitch
+        return r * down + self.top, c * across
 
 
-def mosaic_layout(h: int, w: int, c: int, cols: int | None = None) -> Layout:
-    """Tiles of ``c`` channels in ``cols`` columns (default: at most MAX_COLUMNS)."""
+def mosaic_layout(h: int, w: int, c: int, cols: int | None = None, top: int = 0) -> Layout:
+    """Tiles of ``c`` channels in ``cols`` columns (default: at most MAX_COLUMNS), ``top``
+    empty rows above each row of tiles."""
     cols = max(1, min(c, MAX_COLUMNS if cols is None else cols))
-    return Layout(h, w, c, cols, math.ceil(c / cols))
+    return Layout(h, w, c, cols, math.ceil(c / cols), max(0, int(top)))
 
 
 def draw_step(h: int, w: int, c: int) -> int:
@@ -110,15 +128,18 @@ def draw_step(h: int, w: int, c: int) -> int:
 
 
 def tile(maps: np.ndarray, layout: Layout, fill=np.nan) -> np.ndarray:
-    """(h, w, c, ...) channels -> mosaic, row-major; gutters and empty tiles hold ``fill``."""
+    """(h, w, c, ...) channels -> mosaic, row-major; gutters, strips (``layout.top``) and empty
+    tiles hold ``fill``."""
     h, w, c = maps.shape[:3]
     cells = layout.rows * layout.cols
-    padded = np.full((layout.rows, layout.cols, h + 1, w + 1, *maps.shape[3:]), fill,
+    down, across = layout.pitch
+    padded = np.full((layout.rows, layout.cols, down, across, *maps.shape[3:]), fill,
                      dtype=maps.dtype)
     grid = np.moveaxis(maps, 2, 0)  # (c, h, w, ...)
-    padded.reshape((cells, h + 1, w + 1, *maps.shape[3:]))[:c, :h, :w] = grid
+    top = layout.top
+    padded.reshape((cells, down, across, *maps.shape[3:]))[:c, top:top + h, :w] = grid
     mosaic = np.swapaxes(padded, 1, 2).reshape(
-        (layout.rows * (h + 1), layout.cols * (w + 1), *maps.shape[3:]))
+        (layout.rows * down, layout.cols * across, *maps.shape[3:]))
     return mosaic[: layout.size[0], : layout.size[1]]
 
 
@@ -168,14 +189,14 @@ def values_digest(values: np.ndarray) -> str:
 
 def paint(maps: np.ndarray, *, channels: tuple[int, int] | None = None,
           diverging: bool | None = None, cols: int | None = None,
-          domain: tuple[float, float] | None = None) -> Picture:
+          domain: tuple[float, float] | None = None, top: int = 0) -> Picture:
     """Paint channels ``channels = (first, end)`` of (h, w, C) ``maps`` into one mosaic.
 
     Default: the first SHOWN_CHANNELS channels, in at most MAX_COLUMNS columns (``cols``). The
     colour domain is ``domain`` (lo, hi), by default the min/max of every pixel of the shown
     channels; ``diverging`` (default: values of both signs) picks the red–blue scale centred on
     0. Gutters between tiles and empty tiles are transparent, so the page's background shows
-    through.
+    through; so are the ``top`` rows above each row of tiles (see :class:`Layout`).
     """
     h, w, total = maps.shape
     first, end = channels if channels is not None else (0, min(total, SHOWN_CHANNELS))
@@ -191,7 +212,7 @@ def paint(maps: np.ndarray, *, channels: tuple[int, int] | None = None,
         diverging = lo < 0 < hi
     step = draw_step(h, w, shown.shape[-1])
     values = np.ascontiguousarray(shown[::step, ::step], dtype=np.float32)
-    layout = mosaic_layout(values.shape[0], values.shape[1], values.shape[2], cols)
+    layout = mosaic_layout(values.shape[0], values.shape[1], values.shape[2], cols, top)
     colours = colour_index(values, lo, hi, diverging)
     if blank:
         colours[np.isnan(values)] = TRANSPARENT

@@ -21,9 +21,10 @@ IMAGE_BOX_JS = """
 
 
 def layout_of(lab, stage):
-    code = (f"v = ex._stages.views[{stage}]; p = v.picture\n"
-            "print(json.dumps({'h': p.layout.h, 'w': p.layout.w, 'cols': p.layout.cols, "
-            "'rows': p.layout.rows, 'size': list(p.layout.size), 'step': p.step}))")
+    code = (f"v = ex._stages.views[{stage}]; p = v.picture; lay = p.layout\n"
+            "print(json.dumps({'h': lay.h, 'w': lay.w, 'cols': lay.cols, 'rows': lay.rows, "
+            "'top': lay.top, 'size': list(lay.size), 'step': p.step, "
+            "'origins': [lay.origin(k) for k in range(lay.c)]}))")
     return json.loads(kernel_exec(lab, "import json\n" + code))
 
 
@@ -33,9 +34,9 @@ def click_map_pixel(lab, stage, channel, row, col):
     box = lab.page.evaluate(IMAGE_BOX_JS, stage)
     cell_w = box["width"] / layout["size"][1]
     cell_h = box["height"] / layout["size"][0]
-    tile_r, tile_c = divmod(channel, layout["cols"])
-    x = box["x"] + (tile_c * (layout["w"] + 1) + col + 0.5) * cell_w
-    y = box["y"] + (tile_r * (layout["h"] + 1) + row + 0.5) * cell_h
+    row0, col0 = layout["origins"][channel]
+    x = box["x"] + (col0 + col + 0.5) * cell_w
+    y = box["y"] + (row0 + row + 0.5) * cell_h
     lab.page.mouse.click(x, y)
 
 
@@ -79,40 +80,46 @@ TILES_JS = """(i) => {
 
 
 def assert_tile_numbers(lab, stage, n, shape=""):
-    """Stage ``stage`` (once its title says ``shape``) shows tile numbers 0…n-1, each in its
-    tile's top left corner (a Label mark, views/stages.py): its text starts ~2 px inside the
-    tile's left edge, its box (a 10 px font, the baseline 10 px below the tile's top) within
-    the tile's top 17 px. The picture's cells are square. New numbers follow the pictures in a
-    batch of their own: wait for them."""
+    """Stage ``stage`` (once its title says ``shape``) shows tile numbers 0…n-1, each at its
+    tile's top left corner (a Label mark, views/stages.py). A tile at least 48 px tall holds its
+    number: the text starts ~2 px inside the tile's left edge, its box (a 10 px font, centred
+    10 px below the tile's top) within the tile's top 17 px. Above smaller tiles the mosaic has
+    a strip, and the number's box lies in it, between the tile's top edge and the row of tiles
+    above, covering no map. The picture's cells are square. New numbers follow
+    the pictures in a batch of their own: wait for them. Returns the layout."""
     lab.page.wait_for_function(
         """([i, n, shape]) => { const f = document.querySelectorAll('.layerwidget-stage')[i];
              const t = Array.from(f.querySelectorAll('text.label'));
              return f.textContent.includes(shape) && t.length === n &&
                t.every((el) => el.getBoundingClientRect().width > 0); }""",
         arg=[stage, n, shape], timeout=30_000)
-    grid = json.loads(kernel_exec(lab, f"import json\nv = ex._stages.views[{stage}]\n"
-                                       "lay = v.picture.layout\n"
-                                       "print(json.dumps([lay.rows, lay.cols, lay.h, lay.w, "
-                                       "v.picture.step]))"))
-    rows, cols, h, w, _ = grid
+    grid = layout_of(lab, stage)
+    (down, across), h, w = grid["size"], grid["h"], grid["w"]
     # After a new mosaic size bqplot places the picture over the next frames (its Image mark
     # moves through d3 transitions, before and after the figure's relayout): wait for them.
     lab.page.wait_for_function(
         """([i, across, down]) => { const r = document.querySelectorAll('.layerwidget-stage')[i]
              .querySelector('svg image').getBoundingClientRect();
              return Math.abs(r.width / across - r.height / down) < 0.05; }""",
-        arg=[stage, cols * (w + 1) - 1, rows * (h + 1) - 1], timeout=10_000)
+        arg=[stage, across, down], timeout=10_000)
     tiles = lab.page.evaluate(TILES_JS, stage)
     x0, y0, width, height = tiles["img"]
-    cell = width / (cols * (w + 1) - 1)
-    assert abs(height / (rows * (h + 1) - 1) - cell) < 0.05, (tiles["img"], grid)
+    cell = width / across
+    assert abs(height / down - cell) < 0.05, (tiles["img"], grid)
     assert [t for t, *_ in tiles["numbers"]] == [str(k) for k in range(n)]
+    assert (grid["top"] > 0) == (h * cell < 48), (grid, cell)  # a strip exactly for small tiles
     for k, (_, left, top, right, bottom) in enumerate(tiles["numbers"]):
-        r, c = divmod(k, cols)
-        tile_x, tile_y = x0 + c * (w + 1) * cell, y0 + r * (h + 1) * cell
-        assert 0.5 <= left - tile_x <= 4.5, (k, left, tile_x)
-        assert tile_y - 1 <= top and bottom <= tile_y + 17, (k, top, bottom, tile_y)
+        row0, col0 = grid["origins"][k]
+        tile_x, tile_y = x0 + col0 * cell, y0 + row0 * cell
+        if grid["top"]:
+            assert -0.5 <= left - tile_x <= 2.5, (k, left, tile_x)
+            above = tile_y - (grid["top"] + 1) * cell  # the bottom edge of the row above
+            assert above - 0.5 <= top and bottom <= tile_y - 0.5, (k, top, bottom, tile_y)
+        else:
+            assert 0.5 <= left - tile_x <= 4.5, (k, left, tile_x)
+            assert tile_y - 1 <= top and bottom <= tile_y + 17, (k, top, bottom, tile_y)
         assert right < tile_x + w * cell, (k, right)
+    return grid
 
 
 def type_burst(lab, selector, first, last):
@@ -437,8 +444,7 @@ def test_tile_numbers_follow_channel_and_stride_edits(lab_page, jupyter_server):
         assert_tile_numbers(lab, stage, 6, shape)
     checked = 0
     for i, stage in enumerate((1, 2, 3)):
-        lay = layout_of(lab, stage)
-        across, down = lay["cols"] * (lay["w"] + 1) - 1, lay["rows"] * (lay["h"] + 1) - 1
+        down, across = layout_of(lab, stage)["size"]
         shown = [(w, h) for frame in frames for new, w, h in [frame[i]] if new]
         checked += bool(shown)
         for w, h in shown:
@@ -450,8 +456,8 @@ def test_tile_numbers_follow_channel_and_stride_edits(lab_page, jupyter_server):
     for stage, shape in final:
         assert_tile_numbers(lab, stage, 16, shape)
     lab.page.wait_for_timeout(300)  # nothing stale lands afterwards
-    for stage, shape in final:
-        assert_tile_numbers(lab, stage, 16, shape)
+    strips = [assert_tile_numbers(lab, stage, 16, shape)["top"] for stage, shape in final]
+    assert strips[0] == strips[1] == 0 and strips[2] > 0, strips  # 70 px tiles; 35 px ones
     lab.screenshot("tile_numbers")
 
     # The focused map changes size with its stage (14×14, then 7×7): no frame shows the new

@@ -4,7 +4,8 @@ Cost in the browser grows with the number of figures and marks, and a bqplot Hea
 canvas rectangle per value on every redraw (300+ ms per edit for a 32-channel stack measured
 here; benchmarks/README.md). So each stage is one Figure holding one bqplot Image mark whose PNG
 the kernel paints with :mod:`layerwidget.render` (every shown channel tiled, 1-px gutters); the
-browser only decodes it. Around it: a Label mark numbering the tiles, a Lines mark for the
+browser only decodes it. Around it: a Label mark numbering the tiles (in each tile's corner, or
+in a strip the mosaic keeps above each row of small tiles), a Lines mark for the
 receptive field of the focused unit, and the colour legend: a ColorAxis on a ColorScale no mark
 uses, in the very palette the picture was painted with, and the picture's min and max (and 0 on
 a red–blue scale) printed under the bar's ends (and middle), as labels of a Lines mark.
@@ -18,6 +19,7 @@ values as a binary buffer per stage. Figures are created once and updated in pla
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import ipywidgets as widgets
@@ -26,7 +28,17 @@ import numpy as np
 from .._widgets import close_tree, picture_png, set_spare_picture
 from ..captions import legend_ticks, picture_notes
 from ..png import png_text
-from ..render import DIGEST_KEY, GREYS, RDBU, Layout, Picture, paint, paint_colour, values_digest
+from ..render import (
+    DIGEST_KEY,
+    GREYS,
+    RDBU,
+    Layout,
+    Picture,
+    draw_step,
+    paint,
+    paint_colour,
+    values_digest,
+)
 from ..sizing import StageSize
 from ._lazy import bq
 
@@ -50,10 +62,29 @@ _NUMBERS_BELOW_PX = 49
 # both.
 _LABEL_DX_PX = 3.0
 _LABEL_DY_PX = 3.5
+# A tile's number (10 px font) sits in its top left corner when the tile is at least this tall;
+# above smaller tiles it would cover much of the map, so each row of tiles gets a strip of at
+# least _NUMBER_STRIP_PX above it for its numbers instead.
+_NUMBERS_INSIDE_MIN_PX = 48.0
+_NUMBER_STRIP_PX = 12.0
 # The bar's fixed scales: each colour's place on the bar never changes, only the numbers do.
 _BAR = {False: {"colors": list(GREYS), "mid": None, "min": 0.0, "max": 1.0, "ticks": [0.0, 1.0]},
         True: {"colors": list(RDBU), "mid": 0.0, "min": -1.0, "max": 1.0,
                "ticks": [-1.0, 0.0, 1.0]}}
+
+
+def number_rows(shape: tuple, channels: tuple[int, int], size: StageSize) -> int:
+    """Mosaic rows kept empty above each row of tiles for the tiles' numbers: none when the
+    tiles are tall enough to hold their number in a corner, or there is one tile (no numbers);
+    else a strip at least ``_NUMBER_STRIP_PX`` tall, so no number covers a map."""
+    first, end = channels
+    if end - first <= 1:
+        return 0
+    step = draw_step(shape[0], shape[1], end - first)
+    cell = size.cell_px * step  # screen px of one mosaic pixel
+    if math.ceil(shape[0] / step) * cell >= _NUMBERS_INSIDE_MIN_PX:
+        return 0
+    return math.ceil(_NUMBER_STRIP_PX / cell - 1e-9)
 
 
 class StageView:
@@ -151,7 +182,8 @@ class StageView:
             picture = paint_colour(maps, with_channels=with_channels)
             notes = []
         else:
-            picture = paint(maps, channels=channels, diverging=diverging, cols=size.cols)
+            picture = paint(maps, channels=channels, diverging=diverging, cols=size.cols,
+                            top=number_rows(maps.shape, channels, size))
             notes = picture_notes(picture.channels, maps.shape[-1], picture.step)
         if size.note():
             notes.append(size.note())
@@ -236,7 +268,10 @@ class StageView:
     @staticmethod
     def _tile_labels(picture: Picture, colour: bool, with_channels: bool, cell: float) -> tuple:
         """Positions and texts of the tile numbers: each tile's channel index, inside its top
-        left corner (a label's y is its baseline: 10 px below the tile's top edge)."""
+        left corner, or, when the mosaic has a strip above each row of tiles (small tiles), in
+        the strip. bqplot centres a Label's text on its point (``dominant-baseline: central``;
+        the 10 px font's box is 11 px tall): 10 px below the tile's top edge, or 6.5 px above
+        it, which keeps the whole box 1 px off the map."""
         layout = picture.layout
         rows = layout.size[0]
         if colour:
@@ -247,9 +282,13 @@ class StageView:
             names = [str(c) for c in range(first, end)] if end - first > 1 else []
         xs, ys = [], []
         for k in range(len(names)):
-            r, c = divmod(k, layout.cols)
-            xs.append(c * (layout.w + 1) + 2.0 / cell)
-            ys.append(rows - r * (layout.h + 1) - 10.0 / cell)
+            row0, col0 = layout.origin(k)
+            if layout.top:
+                xs.append(float(col0))
+                ys.append(rows - row0 + 6.5 / cell)
+            else:
+                xs.append(col0 + 2.0 / cell)
+                ys.append(rows - row0 - 10.0 / cell)
         return tuple(xs), tuple(ys), tuple(names)
 
     def _show_legend(self, picture: Picture, hidden: bool, channels: int) -> None:
@@ -308,11 +347,9 @@ class StageView:
         for k in tiles:
             if not 0 <= k < end - first:
                 continue
-            r, c = divmod(k, layout.cols)
-            x0 = c * (layout.w + 1) + left / step
-            x1 = c * (layout.w + 1) + right / step
-            y0 = rows_total - r * (layout.h + 1) - top / step
-            y1 = rows_total - r * (layout.h + 1) - bottom / step
+            row0, col0 = layout.origin(k)
+            x0, x1 = col0 + left / step, col0 + right / step
+            y0, y1 = rows_total - row0 - top / step, rows_total - row0 - bottom / step
             xs.append([x0, x1, x1, x0, x0])
             ys.append([y0, y0, y1, y1, y0])
         if not xs:
@@ -329,12 +366,14 @@ class StageView:
         layout, step = self.picture.layout, self.picture.step
         rows_total = layout.size[0]
         col_cell, row_cell = int(np.floor(x)), int(np.floor(rows_total - y))
-        tile_c, in_c = divmod(col_cell, layout.w + 1)
-        tile_r, in_r = divmod(row_cell, layout.h + 1)
+        down, across = layout.pitch
+        tile_c, in_c = divmod(col_cell, across)
+        tile_r, in_r = divmod(row_cell, down)
+        in_r -= layout.top
         if not (0 <= tile_c < layout.cols and 0 <= tile_r < layout.rows):
             return None
-        if in_c >= layout.w or in_r >= layout.h:
-            return None  # a gutter
+        if in_c >= layout.w or not 0 <= in_r < layout.h:
+            return None  # a gutter, or the strip of the tiles' numbers
         k = tile_r * layout.cols + tile_c
         first, end = self.picture.channels
         if first + k >= end:
