@@ -187,7 +187,7 @@ def print_table(results):
             r["ratio"] = round(p["median_ms"] / o["median_ms"], 1)
             line += f" {p['median_ms']:9.1f} {p['p90_ms']:7.1f} {r['ratio']:9.1f}"
         print(line)
-    for key in ("drag", "draw", "start", "skipped"):  # trace: see the JSON
+    for key in ("drag", "draw", "start", "skipped", "failed"):  # trace: see the JSON
         if key in results:
             print(f"{key}: {json.dumps(results[key], ensure_ascii=False)}")
 
@@ -258,7 +258,13 @@ def main(argv=None):
                         for key in todo:
                             _, title, run = CASES[key]
                             print(f"-- {key}: {title}", flush=True)
-                            run(page, results, title, n)
+                            try:
+                                run(page, results, title, n)
+                            except Exception as exc:
+                                # One case that fails (a paint never reported) is recorded, and
+                                # the run goes on: its other results are worth keeping.
+                                results.setdefault("failed", {})[key] = f"{type(exc).__name__}: {exc}"
+                                print(f"FAILED {key}: {exc}", flush=True)
                     finally:
                         page.close()
                         servers[app].shutdown_kernels()
@@ -276,6 +282,8 @@ def main(argv=None):
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1, ensure_ascii=False))
     print(f"wrote {args.out}")
+    if results.get("failed"):
+        sys.exit(f"{len(results['failed'])} case(s) failed: {', '.join(results['failed'])}")
 
 
 if __name__ == "__main__":
