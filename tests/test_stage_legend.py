@@ -213,5 +213,11 @@ def test_small_tiles_get_their_numbers_in_a_strip_above_them_that_covers_no_map(
             row0, col0 = layout.origin(k)
             assert pool.locate(col0 + c + 0.5, rows - (row0 + r + 0.5)) == (k, r, c)
             assert pool.locate(col0 + c + 0.5, rows - (row0 - 1.5)) is None
+        # A receptive field's outline sits on the tile's pixels, not on the strip above.
+        pool.show_field(((1, 2), (3, 5)), channel=9)
+        row0, col0 = layout.origin(9)
+        left, right, top, bottom = col0 + 2, col0 + 5, rows - row0 - 1, rows - row0 - 3
+        np.testing.assert_allclose(np.ravel(pool.fields.x), [left, right, right, left, left])
+        np.testing.assert_allclose(np.ravel(pool.fields.y), [top, top, bottom, bottom, top])
     finally:
         ex.close()
