@@ -52,7 +52,16 @@ async (values) => {
     input.value = String(v);
     input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
     const t0 = performance.now();
-    while (conv() === before) {
+    // The answer painted, and the edit's idle status in (it trails the answer when the answer
+    // came as a message of its own): the next edit is sent once the panel has seen an idle.
+    const log = window.__statusLog;
+    const answered = () => {
+      const edits = log.sent.filter((m) => m.kind === 'edit');
+      const last = edits.length ? edits[edits.length - 1].id : null;
+      return conv() !== before &&
+        log.statuses.some((s) => s.parent === last && s.state === 'idle');
+    };
+    while (!answered()) {
       if (performance.now() - t0 > 30000) throw new Error('no answer to seed ' + v);
       await new Promise((r) => setTimeout(r, 10));
     }
