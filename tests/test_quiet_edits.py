@@ -258,3 +258,56 @@ def test_batches_whose_idle_never_comes_are_sent_right_after(idle_kernel, widget
         assert idle_kernel.session.sent == []
     finally:
         ex.close()
+
+
+def test_an_edit_handled_beside_a_running_cell_is_answered_in_messages_of_its_own(
+        idle_kernel, widget_sent):
+    """ipykernel 7 handles a comm message that comes while a cell holds the shell (an async
+    cell, or one that yields) at once, beside the cell, with no status of its own. The next
+    idle is the cell's, addressed to the cell's request: were the edit's batches published in
+    it, the panel would never see its update nor its answer."""
+    ex = LayerExplorer()
+    try:
+        cell = {"header": {"msg_type": "execute_request", "msg_id": "the-cell"}, "content": {}}
+        content = {"kind": "edit", "state": {"seed": 5, "edit_seq": 1}, "carry": True}
+        edit = comm_msg(ex.panel.comm.comm_id, content)
+        edit["header"]["msg_id"] = "the-edit"
+        widget_sent.clear()
+        idle_kernel.published.clear()
+
+        async def a_cell_with_an_edit_beside_it():
+            idle_kernel.parent = edit  # the comm message's task: no busy, no idle
+            ex.panel._edit_message(ex.panel, content, [])
+            idle_kernel.parent = cell  # back in the cell, which ends before the loop turns
+            idle_kernel._publish_status("idle", "shell")
+            await asyncio.sleep(0)
+
+        asyncio.run(a_cell_with_an_edit_beside_it())
+        # The cell's idle is its own, as ipykernel made it...
+        assert idle_kernel.session.sent == []
+        assert idle_kernel.published == [("idle", "shell", None)]
+        # ...and the edit's update left as a message of the panel, with its answer.
+        assert [b.get("ack") for b in custom_batches(widget_sent)] == [1]
+        assert ex.seed == 5
+    finally:
+        ex.close()
+
+
+def test_the_edits_own_idle_is_known_by_its_message_id(idle_kernel, widget_sent):
+    """ipykernel hands out the request being handled as a dict; the wrapper knows the edit's
+    idle by the request's message id, not only by the object."""
+    ex = LayerExplorer()
+    try:
+        content = {"kind": "edit", "state": {"seed": 6, "edit_seq": 1}, "carry": True}
+        edit = comm_msg(ex.panel.comm.comm_id, content)
+        edit["header"]["msg_id"] = "the-edit"
+        widget_sent.clear()
+        idle_kernel.parent = edit
+        ex.panel._edit_message(ex.panel, content, [])
+        idle_kernel.parent = {**edit, "header": dict(edit["header"])}  # a copy of the request
+        idle_kernel._publish_status("idle", "shell")
+        assert custom_batches(widget_sent) == []
+        ((batch, _),) = carried(idle_kernel)
+        assert batch["ack"] == 1
+    finally:
+        ex.close()

@@ -26,6 +26,12 @@ buffers: one message per edit. Front ends read only ``execution_state`` of a sta
 hands the batches to js/batch.js as if they had come as custom messages. Should the idle not
 come through this wrapper, the batches leave as ordinary messages right after the handler.
 
+Only the edit's own idle status takes them. ipykernel 7 handles a comm message that arrives
+while a cell holds the shell (an async cell, or one that yields) at once, beside the cell, and
+publishes no status for it at all; the next idle is the cell's, addressed to the cell's request,
+whose callbacks are not the panel's. Batches published in it would never reach the panel (the
+update lost, its edit never answered), so they leave as ordinary messages instead.
+
 This wraps the running kernel's ``_publish_status`` (ipykernel 6 and 7). A kernel without it, or
 no kernel (plain Python, tests), keeps its behaviour, and the edit just waits as before.
 """
@@ -76,7 +82,8 @@ def _install(kernel) -> bool:
         return True
 
     def _publish_status(status, channel, parent=None):
-        if status == "idle" and channel == "shell" and parent is None and _current is not None:
+        if (status == "idle" and channel == "shell" and parent is None and _current is not None
+                and _same_message(_current.parent, _shell_parent(get_parent))):
             carried = _take()
             if carried.stash:
                 try:
@@ -85,11 +92,7 @@ def _install(kernel) -> bool:
                     log.debug("layerwidget: could not answer on the idle status", exc_info=True)
                     carried.release()
         if status == "busy" and channel == "shell" and parent is None and _comm_ids:
-            try:
-                current = get_parent("shell")
-            except Exception:  # an ipykernel without per-channel parents: keep its statuses
-                current = None
-            if is_quiet_edit(current):
+            if is_quiet_edit(_shell_parent(get_parent)):
                 return None
         return publish(status, channel, parent)
 
@@ -99,11 +102,31 @@ def _install(kernel) -> bool:
     return True
 
 
-class _Carry:
-    """The batches of one edit, kept for its idle status."""
+def _shell_parent(get_parent) -> Any:
+    """The shell request being handled; None from an ipykernel without per-channel parents
+    (which then keeps its statuses)."""
+    try:
+        return get_parent("shell")
+    except Exception:
+        return None
 
-    def __init__(self, comm_id: str, send: Callable[[dict, list], None]):
-        self.comm_id, self.send = comm_id, send
+
+def _same_message(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return False
+    if a is b:
+        return True
+    try:
+        return a["header"]["msg_id"] == b["header"]["msg_id"]
+    except (KeyError, TypeError):
+        return False
+
+
+class _Carry:
+    """The batches of one edit, kept for its idle status (that of the request ``parent``)."""
+
+    def __init__(self, comm_id: str, send: Callable[[dict, list], None], parent: Any):
+        self.comm_id, self.send, self.parent = comm_id, send, parent
         self.stash: list[tuple[dict, list]] = []
         self.open = True  # until the edit's handler returns
 
@@ -140,7 +163,9 @@ def carrying(comm_id: str, send: Callable[[dict, list], None]) -> None:
         _take().release()
     kernel = _kernel()
     if kernel is not None and getattr(kernel, _MARK, False):
-        _current = _Carry(comm_id, send)
+        parent = _shell_parent(kernel.get_parent)
+        if parent is not None:  # else no idle status could be known as this edit's
+            _current = _Carry(comm_id, send, parent)
 
 
 def carry(comm_id: str, content: dict, buffers: list) -> bool:
