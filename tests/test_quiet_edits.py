@@ -311,3 +311,36 @@ def test_the_edits_own_idle_is_known_by_its_message_id(idle_kernel, widget_sent)
         assert batch["ack"] == 1
     finally:
         ex.close()
+
+
+def test_a_batch_made_after_an_unsent_answer_leaves_after_it(idle_kernel, widget_sent):
+    """An edit handled beside a running cell keeps its answer for an idle status that never
+    comes; should the cell change the explorer before the loop turns, the cell's newer batch must
+    not overtake that answer (the page applies batches in the order they come: it would end on
+    the edit's older state)."""
+    ex = LayerExplorer()
+    try:
+        cell = {"header": {"msg_type": "execute_request", "msg_id": "the-cell"}, "content": {}}
+        content = {"kind": "edit", "state": {"seed": 5, "edit_seq": 1}, "carry": True}
+        edit = comm_msg(ex.panel.comm.comm_id, content)
+        edit["header"]["msg_id"] = "the-edit"
+        widget_sent.clear()
+
+        async def a_cell_that_goes_on():
+            idle_kernel.parent = edit
+            ex.panel._edit_message(ex.panel, content, [])
+            idle_kernel.parent = cell
+            ex.seed = 9  # the cell, before the loop turns
+            idle_kernel._publish_status("idle", "shell")
+            await asyncio.sleep(0)
+
+        asyncio.run(a_cell_that_goes_on())
+        batches = custom_batches(widget_sent)
+        assert batches[0].get("ack") == 1, batches  # the edit's answer first...
+        assert all("ack" not in b for b in batches[1:])  # ...then what the cell changed
+        conv = ex._stages.views[1]._image
+        last = [u for b in batches for u in b["updates"] if u["id"] == conv.model_id][-1]
+        assert last["state"]["image"] == f"IPY_MODEL_{conv.image.model_id}"  # seed 9's picture
+        assert ex.seed == 9 and idle_kernel.session.sent == []
+    finally:
+        ex.close()

@@ -30,7 +30,8 @@ Only the edit's own idle status takes them. ipykernel 7 handles a comm message t
 while a cell holds the shell (an async cell, or one that yields) at once, beside the cell, and
 publishes no status for it at all; the next idle is the cell's, addressed to the cell's request,
 whose callbacks are not the panel's. Batches published in it would never reach the panel (the
-update lost, its edit never answered), so they leave as ordinary messages instead.
+update lost, its edit never answered), so they leave as ordinary messages instead, and before
+any batch made after them (the cell may change the explorer before the loop turns).
 
 This wraps the running kernel's ``_publish_status`` (ipykernel 6 and 7). A kernel without it, or
 no kernel (plain Python, tests), keeps its behaviour, and the edit just waits as before.
@@ -171,7 +172,11 @@ def carrying(comm_id: str, send: Callable[[dict, list], None]) -> None:
 def carry(comm_id: str, content: dict, buffers: list) -> bool:
     """Keep a batch of the panel ``comm_id`` for the idle status of the edit it is handling;
     False when there is none (send it now)."""
-    if _current is None or not _current.open or _current.comm_id != comm_id:
+    if _current is not None and not _current.open:
+        # A handled edit's batches still wait for its idle status, which an edit handled beside
+        # a running cell never gets. This batch is newer: they must reach the page first.
+        _take().release()
+    if _current is None or _current.comm_id != comm_id:
         return False
     _current.stash.append((content, buffers))
     return True
