@@ -260,29 +260,45 @@ def test_batches_whose_idle_never_comes_are_sent_right_after(idle_kernel, widget
         ex.close()
 
 
+CELL = {"header": {"msg_type": "execute_request", "msg_id": "the-cell"}, "content": {}}
+
+
+def carried_edit(panel, seed):
+    """A panel's edit that asks for its answer on its idle status, and its shell message."""
+    content = {"kind": "edit", "state": {"seed": seed, "edit_seq": 1}, "carry": True}
+    edit = comm_msg(panel.comm.comm_id, content)
+    edit["header"]["msg_id"] = "the-edit"
+    return content, edit
+
+
+def edit_beside_a_cell(kernel, ex, seed, cell_goes_on=lambda: None):
+    """ipykernel 7's order of events for an edit that comes while a cell holds the shell (an
+    async cell, or one that yields): the edit's handler runs at once in a task of its own, with
+    no busy and no idle; then the cell goes on (``cell_goes_on``) and ends with its own idle
+    before the event loop turns."""
+    content, edit = carried_edit(ex.panel, seed)
+
+    async def cell_with_an_edit_beside_it():
+        kernel.parent = edit
+        ex.panel._edit_message(ex.panel, content, [])
+        kernel.parent = CELL
+        cell_goes_on()
+        kernel._publish_status("idle", "shell")
+        await asyncio.sleep(0)
+
+    asyncio.run(cell_with_an_edit_beside_it())
+
+
 def test_an_edit_handled_beside_a_running_cell_is_answered_in_messages_of_its_own(
         idle_kernel, widget_sent):
-    """ipykernel 7 handles a comm message that comes while a cell holds the shell (an async
-    cell, or one that yields) at once, beside the cell, with no status of its own. The next
-    idle is the cell's, addressed to the cell's request: were the edit's batches published in
-    it, the panel would never see its update nor its answer."""
+    """The next idle after an edit handled beside a cell is the cell's, addressed to the cell's
+    request: were the edit's batches published in it, the panel would never see its update nor
+    its answer."""
     ex = LayerExplorer()
     try:
-        cell = {"header": {"msg_type": "execute_request", "msg_id": "the-cell"}, "content": {}}
-        content = {"kind": "edit", "state": {"seed": 5, "edit_seq": 1}, "carry": True}
-        edit = comm_msg(ex.panel.comm.comm_id, content)
-        edit["header"]["msg_id"] = "the-edit"
         widget_sent.clear()
         idle_kernel.published.clear()
-
-        async def a_cell_with_an_edit_beside_it():
-            idle_kernel.parent = edit  # the comm message's task: no busy, no idle
-            ex.panel._edit_message(ex.panel, content, [])
-            idle_kernel.parent = cell  # back in the cell, which ends before the loop turns
-            idle_kernel._publish_status("idle", "shell")
-            await asyncio.sleep(0)
-
-        asyncio.run(a_cell_with_an_edit_beside_it())
+        edit_beside_a_cell(idle_kernel, ex, 5)
         # The cell's idle is its own, as ipykernel made it...
         assert idle_kernel.session.sent == []
         assert idle_kernel.published == [("idle", "shell", None)]
@@ -298,9 +314,7 @@ def test_the_edits_own_idle_is_known_by_its_message_id(idle_kernel, widget_sent)
     idle by the request's message id, not only by the object."""
     ex = LayerExplorer()
     try:
-        content = {"kind": "edit", "state": {"seed": 6, "edit_seq": 1}, "carry": True}
-        edit = comm_msg(ex.panel.comm.comm_id, content)
-        edit["header"]["msg_id"] = "the-edit"
+        content, edit = carried_edit(ex.panel, 6)
         widget_sent.clear()
         idle_kernel.parent = edit
         ex.panel._edit_message(ex.panel, content, [])
@@ -320,21 +334,8 @@ def test_a_batch_made_after_an_unsent_answer_leaves_after_it(idle_kernel, widget
     the edit's older state)."""
     ex = LayerExplorer()
     try:
-        cell = {"header": {"msg_type": "execute_request", "msg_id": "the-cell"}, "content": {}}
-        content = {"kind": "edit", "state": {"seed": 5, "edit_seq": 1}, "carry": True}
-        edit = comm_msg(ex.panel.comm.comm_id, content)
-        edit["header"]["msg_id"] = "the-edit"
         widget_sent.clear()
-
-        async def a_cell_that_goes_on():
-            idle_kernel.parent = edit
-            ex.panel._edit_message(ex.panel, content, [])
-            idle_kernel.parent = cell
-            ex.seed = 9  # the cell, before the loop turns
-            idle_kernel._publish_status("idle", "shell")
-            await asyncio.sleep(0)
-
-        asyncio.run(a_cell_that_goes_on())
+        edit_beside_a_cell(idle_kernel, ex, 5, cell_goes_on=lambda: setattr(ex, "seed", 9))
         batches = custom_batches(widget_sent)
         assert batches[0].get("ack") == 1, batches  # the edit's answer first...
         assert all("ack" not in b for b in batches[1:])  # ...then what the cell changed
