@@ -345,3 +345,29 @@ def test_a_batch_made_after_an_unsent_answer_leaves_after_it(idle_kernel, widget
         assert ex.seed == 9 and idle_kernel.session.sent == []
     finally:
         ex.close()
+
+
+def test_the_explorers_comms_are_handled_on_the_main_shell(monkeypatch):
+    """ipykernel 7 routes the page's messages on a comm by its ``_reply_subshell_for``; every
+    widget an explorer owns (its panel, its clickable marks) names the main shell (None), so
+    that edits never run on a subshell's thread beside the cells."""
+
+    class SubshellComm:  # ipykernel 7's hook: the subshell of the last answered request
+        def _reply_subshell_for(self, data, default):
+            return default
+
+    comm = SubshellComm()
+    _quiet_edits.on_the_main_shell(comm)
+    assert comm._reply_subshell_for({"method": "custom"}, "subshell-1") is None
+    _quiet_edits.on_the_main_shell(None)  # no comm, or one without the hook: left alone
+    _quiet_edits.on_the_main_shell(object())
+
+    handed = []
+    monkeypatch.setattr(_quiet_edits, "on_the_main_shell", handed.append)
+    ex = LayerExplorer()
+    try:
+        ids = {id(c) for c in handed}
+        assert id(ex.panel.comm) in ids
+        assert all(id(v._image.comm) in ids for v in ex._stages.views[1:])  # clicked tiles
+    finally:
+        ex.close()

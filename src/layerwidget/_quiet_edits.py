@@ -44,7 +44,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["carry", "carrying", "done_carrying", "forget", "is_quiet_edit", "quiet_edits_of"]
+__all__ = ["carry", "carrying", "done_carrying", "forget", "is_quiet_edit", "on_the_main_shell",
+           "quiet_edits_of"]
 
 log = logging.getLogger(__name__)
 
@@ -220,3 +221,23 @@ def quiet_edits_of(comm_id: str) -> bool:
 def forget(comm_id: str) -> None:
     """The panel with this comm id has closed."""
     _comm_ids.discard(comm_id)
+
+
+def on_the_main_shell(comm: Any) -> None:
+    """Have ipykernel hand the page's messages on ``comm`` to the main shell, always.
+
+    JupyterLab 4.4 and later send widget messages over a subshell of their own, and ipykernel 7
+    hands a comm's messages to the subshell of the request its last outgoing message answered:
+    once a panel edit (which comes tagged with that subshell) has been answered, the next ones
+    run on the subshell's thread. An explorer is not thread-safe: cells, its event-loop
+    callbacks and its training progress use it on the main thread, and an edit running beside
+    them on another thread could interleave with them. On the main shell the edits still run
+    at once beside a cell that awaits (ipykernel 7, above), and wait for one that computes.
+    A comm without this routing (another kernel, no kernel) is left as it is.
+    """
+    if comm is not None and callable(getattr(comm, "_reply_subshell_for", None)):
+        comm._reply_subshell_for = _main_shell
+
+
+def _main_shell(data: Any, default: Any) -> None:
+    return None  # ipykernel's name for the main shell

@@ -67,6 +67,7 @@ class Batcher:
             self._adopted.add(id(w))
             # An instance attribute shadows Widget._send for this widget only.
             w._send = functools.partial(self._route, w)
+            _quiet_edits.on_the_main_shell(w.comm)  # its clicks and edits, on the main thread
 
     def lead(self, *widgets_: widgets.Widget) -> None:
         """Send the changes of ``widgets_`` (adopted ones) ahead of the others in every batch.

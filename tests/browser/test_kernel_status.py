@@ -10,6 +10,8 @@ message's callbacks on it, so nothing piles up), and cells keep busy and idle as
 
 from __future__ import annotations
 
+import json
+
 from labpage import kernel_exec
 
 RECORD_JS = """
@@ -106,4 +108,74 @@ def test_edits_have_no_busy_status_and_one_idle_each(lab_page):
     assert len(execute) == 1
     assert [s["state"] for s in log["statuses"] if s["parent"] == execute[0]] == ["busy", "idle"]
     assert "busy" in log["states"]
+    lab.assert_no_console_errors()
+
+
+# An edit made while an async cell runs (ipykernel 7 handles such a comm message beside the
+# cell, with no status of its own), answered as it comes; waits for the picture, not an idle.
+ANSWER_JS = """
+async (value) => {
+  const panel = document.querySelector('.layerwidget-panel');
+  const input = panel.querySelector("input[data-field='seed'][type='number']");
+  const root = panel.closest('.widget-hbox');
+  const conv = () => root.querySelectorAll('.layerwidget-stage image')[1].getAttribute('href');
+  const before = conv();
+  input.value = String(value);
+  input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+  const t0 = performance.now();
+  while (conv() === before) {
+    if (performance.now() - t0 > 20000) throw new Error('no answer to seed ' + value);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return { ms: performance.now() - t0, cellDone: window.__cellDone };
+}
+"""
+ASYNC_CELL = "import asyncio\nawait asyncio.sleep(8)\nprint('cell done')"
+# The thread each seed the explorer takes runs on (JupyterLab sends widget messages over a
+# subshell of its own; layerwidget has ipykernel hand its comms' messages to the main shell).
+THREADS = ("import threading\nTHREADS = []\n"
+           "ex.observe(lambda c: THREADS.append((c.new, threading.current_thread().name)), "
+           "names='seed')")
+
+
+def test_edits_run_on_the_main_thread_and_beside_an_async_cell(lab_page):
+    lab = lab_page("walkthrough.ipynb")
+    lab.run_explorer()
+    lab.explorer().locator(".layerwidget-stage image").nth(1).wait_for(
+        state="attached", timeout=60_000)
+    lab.page.wait_for_timeout(500)
+    kernel_exec(lab, THREADS)
+    lab.page.evaluate(RECORD_JS)
+    lab.page.evaluate(EDIT_JS, [21, 22, 23])  # the panel has seen its idles: it asks to carry
+    concurrent = int(kernel_exec(lab, "import ipykernel\nprint(ipykernel.version_info[0])")) >= 7
+    lab.page.evaluate("""(code) => {
+        const kernel = window.__layerwidgetPanel.sessionContext.session.kernel;
+        window.__cellDone = false;
+        window.__cell = kernel.requestExecute({ code });
+        window.__cell.done.then(() => { window.__cellDone = true; });
+    }""", ASYNC_CELL)
+    lab.page.wait_for_timeout(500)  # the cell holds the shell, awaiting
+    answers = [lab.page.evaluate(ANSWER_JS, v) for v in (24, 25, 26)]
+    if concurrent:  # ipykernel 7: the panel stays live while the cell awaits
+        assert not any(a["cellDone"] for a in answers), answers
+    lab.page.wait_for_function("() => window.__cellDone", timeout=30_000)
+    lab.page.wait_for_timeout(500)
+    # Every edit ran on the kernel's main thread, where cells and the explorer's callbacks run.
+    seen = json.loads(kernel_exec(lab, "import json\nprint(json.dumps(THREADS))"))
+    assert [s for s, _ in seen] == [21, 22, 23, 24, 25, 26], seen
+    assert {name for _, name in seen} == {"MainThread"}, seen
+    log = lab.page.evaluate("() => window.__statusLog")
+    edits = {m["id"] for m in log["sent"] if m["kind"] == "edit"}
+    # Every carried answer rode on its own edit's idle status, never on the cell's.
+    for status in log["statuses"]:
+        if status["carried"]:
+            assert status["parent"] in edits, status
+    # The page shows the kernel's picture for the last seed, byte for byte (the explorer sends
+    # its pictures as data: URLs, _widgets.set_picture).
+    href = lab.page.evaluate("() => document.querySelector('.layerwidget-panel')"
+                             ".closest('.widget-hbox').querySelectorAll('.layerwidget-stage image')"
+                             "[1].getAttribute('href')")
+    kernel_url = kernel_exec(lab, "print(bytes(ex._stages.views[1]._image.image.value)"
+                                  ".decode())").strip()
+    assert href == kernel_url, (href[:80], kernel_url[:80])
     lab.assert_no_console_errors()
