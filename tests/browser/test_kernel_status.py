@@ -43,46 +43,57 @@ RECORD_JS = """
 }
 """
 
+# Seed edits from the panel's number box, one after another; each waits until the answer is
+# painted and, with `waitIdle`, until the edit's idle status is in too (it trails the answer
+# when the answer came as a message of its own: the next edit is sent once the panel has seen
+# an idle). Returns the status log and, per edit, how long it took and whether the async cell
+# of the last test had ended by then.
 EDIT_JS = """
-async (values) => {
+async ([values, waitIdle]) => {
   const panel = document.querySelector('.layerwidget-panel');
   const input = panel.querySelector("input[data-field='seed'][type='number']");
   const root = panel.closest('.widget-hbox');
   const conv = () => root.querySelectorAll('.layerwidget-stage image')[1].getAttribute('href');
+  const log = window.__statusLog;
+  const answers = [];
   for (const v of values) {
     const before = conv();
     input.value = String(v);
     input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
     const t0 = performance.now();
-    // The answer painted, and the edit's idle status in (it trails the answer when the answer
-    // came as a message of its own): the next edit is sent once the panel has seen an idle.
-    const log = window.__statusLog;
     const answered = () => {
       const edits = log.sent.filter((m) => m.kind === 'edit');
       const last = edits.length ? edits[edits.length - 1].id : null;
-      return conv() !== before &&
-        log.statuses.some((s) => s.parent === last && s.state === 'idle');
+      return conv() !== before && (!waitIdle ||
+        log.statuses.some((s) => s.parent === last && s.state === 'idle'));
     };
     while (!answered()) {
       if (performance.now() - t0 > 30000) throw new Error('no answer to seed ' + v);
       await new Promise((r) => setTimeout(r, 10));
     }
+    answers.push({ ms: performance.now() - t0, cellDone: window.__cellDone });
   }
-  await new Promise((r) => setTimeout(r, 500)); // the idles trail the updates
-  return window.__statusLog;
+  if (waitIdle) await new Promise((r) => setTimeout(r, 500)); // the idles trail the updates
+  return { log, answers };
 }
 """
 
 
-def test_edits_have_no_busy_status_and_one_idle_each(lab_page):
+def open_walkthrough(lab_page):
+    """The walkthrough's explorer, once its stages are drawn."""
     lab = lab_page("walkthrough.ipynb")
     lab.run_explorer()
     lab.explorer().locator(".layerwidget-stage image").nth(1).wait_for(
         state="attached", timeout=60_000)
     lab.page.wait_for_timeout(500)
+    return lab
+
+
+def test_edits_have_no_busy_status_and_one_idle_each(lab_page):
+    lab = open_walkthrough(lab_page)
     assert lab.page.evaluate(RECORD_JS) == "idle"
 
-    log = lab.page.evaluate(EDIT_JS, [11, 12, 13, 14, 15])
+    log = lab.page.evaluate(EDIT_JS, [[11, 12, 13, 14, 15], True])["log"]
     edits = [m["id"] for m in log["sent"] if m["type"] == "comm_msg" and m["kind"] == "edit"]
     assert len(edits) == 5, log["sent"]
     for edit in edits:
@@ -111,25 +122,6 @@ def test_edits_have_no_busy_status_and_one_idle_each(lab_page):
     lab.assert_no_console_errors()
 
 
-# An edit made while an async cell runs (ipykernel 7 handles such a comm message beside the
-# cell, with no status of its own), answered as it comes; waits for the picture, not an idle.
-ANSWER_JS = """
-async (value) => {
-  const panel = document.querySelector('.layerwidget-panel');
-  const input = panel.querySelector("input[data-field='seed'][type='number']");
-  const root = panel.closest('.widget-hbox');
-  const conv = () => root.querySelectorAll('.layerwidget-stage image')[1].getAttribute('href');
-  const before = conv();
-  input.value = String(value);
-  input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
-  const t0 = performance.now();
-  while (conv() === before) {
-    if (performance.now() - t0 > 20000) throw new Error('no answer to seed ' + value);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return { ms: performance.now() - t0, cellDone: window.__cellDone };
-}
-"""
 ASYNC_CELL = "import asyncio\nawait asyncio.sleep(8)\nprint('cell done')"
 # The thread each seed the explorer takes runs on (JupyterLab sends widget messages over a
 # subshell of its own; layerwidget has ipykernel hand its comms' messages to the main shell).
@@ -139,14 +131,10 @@ THREADS = ("import threading\nTHREADS = []\n"
 
 
 def test_edits_run_on_the_main_thread_and_beside_an_async_cell(lab_page):
-    lab = lab_page("walkthrough.ipynb")
-    lab.run_explorer()
-    lab.explorer().locator(".layerwidget-stage image").nth(1).wait_for(
-        state="attached", timeout=60_000)
-    lab.page.wait_for_timeout(500)
+    lab = open_walkthrough(lab_page)
     kernel_exec(lab, THREADS)
     lab.page.evaluate(RECORD_JS)
-    lab.page.evaluate(EDIT_JS, [21, 22, 23])  # the panel has seen its idles: it asks to carry
+    lab.page.evaluate(EDIT_JS, [[21, 22, 23], True])  # the panel has seen its idles: it carries
     concurrent = int(kernel_exec(lab, "import ipykernel\nprint(ipykernel.version_info[0])")) >= 7
     lab.page.evaluate("""(code) => {
         const kernel = window.__layerwidgetPanel.sessionContext.session.kernel;
@@ -155,7 +143,8 @@ def test_edits_run_on_the_main_thread_and_beside_an_async_cell(lab_page):
         window.__cell.done.then(() => { window.__cellDone = true; });
     }""", ASYNC_CELL)
     lab.page.wait_for_timeout(500)  # the cell holds the shell, awaiting
-    answers = [lab.page.evaluate(ANSWER_JS, v) for v in (24, 25, 26)]
+    # ipykernel 7 handles these beside the cell, with no status: wait for the pictures only.
+    answers = lab.page.evaluate(EDIT_JS, [[24, 25, 26], False])["answers"]
     if concurrent:  # ipykernel 7: the panel stays live while the cell awaits
         assert not any(a["cellDone"] for a in answers), answers
     lab.page.wait_for_function("() => window.__cellDone", timeout=30_000)
