@@ -123,6 +123,12 @@ def test_edits_have_no_busy_status_and_one_idle_each(lab_page):
 
 
 ASYNC_CELL = "import asyncio\nawait asyncio.sleep(8)\nprint('cell done')"
+# Runs a cell without waiting for it; window.__cellDone says when it has ended.
+START_CELL_JS = """(code) => {
+    const kernel = window.__layerwidgetPanel.sessionContext.session.kernel;
+    window.__cellDone = false;
+    kernel.requestExecute({ code }).done.then(() => { window.__cellDone = true; });
+}"""
 # The thread each seed the explorer takes runs on (JupyterLab sends widget messages over a
 # subshell of its own; layerwidget has ipykernel hand its comms' messages to the main shell).
 THREADS = ("import threading\nTHREADS = []\n"
@@ -136,12 +142,7 @@ def test_edits_run_on_the_main_thread_and_beside_an_async_cell(lab_page):
     lab.page.evaluate(RECORD_JS)
     lab.page.evaluate(EDIT_JS, [[21, 22, 23], True])  # the panel has seen its idles: it carries
     concurrent = int(kernel_exec(lab, "import ipykernel\nprint(ipykernel.version_info[0])")) >= 7
-    lab.page.evaluate("""(code) => {
-        const kernel = window.__layerwidgetPanel.sessionContext.session.kernel;
-        window.__cellDone = false;
-        window.__cell = kernel.requestExecute({ code });
-        window.__cell.done.then(() => { window.__cellDone = true; });
-    }""", ASYNC_CELL)
+    lab.page.evaluate(START_CELL_JS, ASYNC_CELL)
     lab.page.wait_for_timeout(500)  # the cell holds the shell, awaiting
     # ipykernel 7 handles these beside the cell, with no status: wait for the pictures only.
     answers = lab.page.evaluate(EDIT_JS, [[24, 25, 26], False])["answers"]
@@ -168,3 +169,39 @@ def test_edits_run_on_the_main_thread_and_beside_an_async_cell(lab_page):
                                   ".decode())").strip()
     assert href == kernel_url, (href[:80], kernel_url[:80])
     lab.assert_no_console_errors()
+
+
+def test_an_edit_waits_for_a_computing_cell_and_the_panel_says_so(lab_page):
+    """A cell that computes holds the kernel's main thread, where the panel's edits run: the
+    edit waits, the panel says why after 4 s of silence, and the answer comes when the cell
+    ends, the note gone."""
+    lab = open_walkthrough(lab_page)
+    lab.page.evaluate(RECORD_JS)
+    lab.page.evaluate(START_CELL_JS, "import time\ntime.sleep(7)")
+    lab.page.wait_for_timeout(300)
+    seen = lab.page.evaluate("""async () => {
+        const panel = document.querySelector('.layerwidget-panel');
+        const note = panel.querySelector('.lw-waiting');
+        const input = panel.querySelector("input[data-field='seed'][type='number']");
+        const conv = () => panel.closest('.widget-hbox')
+          .querySelectorAll('.layerwidget-stage image')[1].getAttribute('href');
+        const shown = () => !note.hidden && getComputedStyle(note).display !== 'none';
+        const before = conv();
+        input.value = '31';
+        input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+        const t0 = performance.now();
+        let noteAt = null;
+        while (conv() === before) {
+          if (performance.now() - t0 > 30000) throw new Error('no answer to seed 31');
+          if (noteAt === null && shown()) noteAt = performance.now() - t0;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        const answeredAt = performance.now() - t0;
+        await new Promise((r) => setTimeout(r, 200));
+        return { noteAt, answeredAt, cellDone: window.__cellDone, text: note.textContent,
+                 shownAfter: shown() };
+    }""")
+    assert seen["noteAt"] is not None and 3500 < seen["noteAt"] < 6500, seen
+    assert "busy with another cell" in seen["text"], seen
+    assert seen["cellDone"] and not seen["shownAfter"], seen
+    assert kernel_exec(lab, "print(ex.seed)").strip() == "31"
