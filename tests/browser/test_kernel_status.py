@@ -6,6 +6,12 @@ the update is the first frame on the socket, and JupyterLab does not redraw its 
 indicators twice per edit. What must hold in the real JupyterLab: no busy status and no busy
 kernel state for an edit, exactly one idle for each edit message (the front end disposes the
 message's callbacks on it, so nothing piles up), and cells keep busy and idle as before.
+
+Where edits run: on the kernel's main thread, never on the subshell JupyterLab sends widget
+messages over (layerwidget/_quiet_edits.on_the_main_shell). Beside a cell that awaits they are
+answered at once (ipykernel 7 handles them beside it, with no status of their own, so their
+answers come as messages of the panel); behind a cell that computes they wait, and the panel
+says so.
 """
 
 from __future__ import annotations
