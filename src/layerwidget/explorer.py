@@ -38,6 +38,7 @@ from .panel import ControlPanel
 from .pipeline import Pipeline, Run
 from .presets import KERNEL_PRESETS
 from .shapes import stack_shapes
+from .views._lazy import import_figure_modules
 from .views.focus import FocusArea
 from .views.grid import StageGrid
 from .views.prediction import PredictionView
@@ -126,10 +127,12 @@ class LayerExplorer(ImagesInMixin, TrainingMixin, UpdatingMixin, FocusMixin, Rea
         loop = kernel_loop()
         if "layerwidget._tf" in sys.modules:
             loop = None  # TensorFlow is loaded: run now
-        # The note goes out before any widget: the page shows it long before the panel.
+        # The note goes out before any widget: the page shows it long before the panel. The
+        # figures' bqplot is imported next, so the first widgets do not hold the note's paint.
         noted = loop is not None and not LOADING_NOTE.shown
         if noted:
             LOADING_NOTE.show(_LOADING)
+            import_figure_modules()
         try:
             self._make(images, labels, layers, seed, pixel_scale, image_index, input_channels,
                        model, loop)
