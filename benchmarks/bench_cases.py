@@ -142,20 +142,23 @@ def peer(page, results, title, n):
     wanted = [t for t in plan if t in results["cases"]] or list(plan)
 
     def go(edits):
-        times = []
+        rows = []
         for field, value in edits:
             r = page.page.evaluate("([f, i]) => window.__lw.peer(f, i)",
                                    [field, PEER_INDEX[field][value]])
             if r is not None:
-                times.append(r["ms"])
-        return times
+                rows.append(r)
+        return rows
 
     for t in wanted:
         filters, cycle = plan[t]
         go([("filters", filters), ("seed", 0), ("kernel_size", 3), ("strides", 1),
             ("padding", "same")])
         go(cycle)  # warm-up
-        r = stats(go([cycle[i % len(cycle)] for i in range(n)]))
+        rows = go([cycle[i % len(cycle)] for i in range(n)])
+        r = stats(row["ms"] for row in rows)
+        # The end point before 2026-11-27: the PNG decoded, then the next animation frame.
+        r["framed_ms"] = median(row["framed"] for row in rows)
         results["cases"].setdefault(t, {})["peer"] = r
         print(t, "peer", r, flush=True)
 

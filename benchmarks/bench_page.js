@@ -10,8 +10,35 @@
   const frame = () => new Promise((resolve) => requestAnimationFrame(() => resolve()));
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+  // A seeded generator (mulberry32), so every run draws the same sequence of phases.
+  let state = 0x2545f491;
+  const random = () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+
   const lw = {
     log: [], // {t, kind}: 'sent' (an edit left), 'busy', 'idle', 'batch' (an update arrived)
+
+    // Timed edits start at a random point of the frame interval, drawn anew for each edit.
+    // Without it, each edit was dispatched a steady few ms after the report of the previous
+    // edit's paint, so every edit of a run met the frame clock at the same point, and the
+    // run's median depended on whether that point let an answer catch a frame (all 20 edits
+    // of one run had their frame at 14.0-14.6 ms). A person's key or click falls anywhere in
+    // the frame. Resolves with the phase: ms after the start of the frame.
+    async randomPhase() {
+      if (!lw.frameMs) {  // the frame interval, measured once
+        const stamps = [];
+        for (let i = 0; i < 11; i++) stamps.push(await new Promise(requestAnimationFrame));
+        const gaps = stamps.slice(1).map((t, i) => t - stamps[i]).sort((a, b) => a - b);
+        lw.frameMs = gaps[5];
+      }
+      const start = await new Promise(requestAnimationFrame);
+      await sleep(random() * lw.frameMs);
+      return performance.now() - start;
+    },
 
     hook() {
       // JupyterLab and Notebook 7: the notebook's session; Voilà: its widget manager's.
@@ -64,6 +91,10 @@
       for (const im of images) {
         if (!im.hasAttribute("elementtiming")) im.setAttribute("elementtiming", "lw-stage");
       }
+      lw.watchPaints();
+      return images;
+    },
+    watchPaints() {
       if (!lw.paintObserver) {
         lw.painted = []; // {el, t}
         lw.waiters = new Set();
@@ -75,7 +106,6 @@
         });
         lw.paintObserver.observe({ type: "element" });
       }
-      return images;
     },
     // The time the last of `images` was painted with a picture set after `t0` (null after
     // `timeout` ms). Answered from the paint observer's reports, not by polling each frame: a
@@ -225,6 +255,7 @@
       const probe = focus.length ? lw.probeCell() : null;
       const before = lw.probeText;
       const watch = numbers ? lw.watchNumbers() : null;
+      const phase = await lw.randomPhase();
       const t0 = performance.now();
       lw.commit(control, value);
       await lw.until(() => {
@@ -264,17 +295,22 @@
         return e ? e.t - t0 : null;
       };
       return { ms, sent: at("sent"), busy: at("busy"), batch: at("batch"), applied, framed,
-        readout, numbers: numbersAt, placed: placedAt, kernel_ms: lw.kernelMs(), t0_epoch: performance.timeOrigin + t0 };
+        readout, numbers: numbersAt, placed: placedAt, kernel_ms: lw.kernelMs(), phase,
+        t0_epoch: performance.timeOrigin + t0 };
     },
 
-    // The peer: an ipywidgets Dropdown's select; done when the new PNG is decoded.
+    // The peer: an ipywidgets Dropdown's select; done when the new PNG is painted (its
+    // Element Timing entry, as for the explorer's pictures; `framed`: decoded, then a frame,
+    // this case's end point until 2026-11-27).
     async peer(field, index) {
+      lw.watchPaints();
       const box = Array.from(document.querySelectorAll(".widget-dropdown")).find((d) =>
         d.querySelector("label") && d.querySelector("label").textContent.trim() === field);
       const select = box.querySelector("select");
       const img = () => document.querySelector(".widget-interact .jp-OutputArea-output img");
       const before = img() && img().getAttribute("src");
       if (select.selectedIndex === index) return null;
+      const phase = await lw.randomPhase();
       const t0 = performance.now();
       select.selectedIndex = index;
       select.dispatchEvent(new Event("change", { bubbles: true }));
@@ -283,6 +319,8 @@
         const timer = setTimeout(() => reject(new Error("no new figure")), 120000);
         const observer = new MutationObserver(() => {
           if (done()) {
+            // Set in the same task as the new <img> arrived: before it can be painted.
+            img().setAttribute("elementtiming", "peer");
             observer.disconnect();
             clearTimeout(timer);
             resolve();
@@ -292,9 +330,13 @@
           subtree: true, childList: true, attributes: true, attributeFilter: ["src"],
         });
       });
-      await img().decode();
+      const shown = img();
+      await shown.decode();
       await frame();
-      return { ms: performance.now() - t0 };
+      const framed = performance.now() - t0;
+      const painted = await lw.rendered([shown], t0);
+      if (painted === null) throw new Error(`no paint reported after ${field}`);
+      return { ms: painted - t0, framed, phase };
     },
 
     // Cell (10, 12) of the focused 28×28 map, the unit the focus case picks (on the digit's

@@ -36,6 +36,9 @@ def summarize(rows):
     out["timeline_ms"] = {k: median([r[k] for r in rows]) for k in (
         "sent", "busy", "batch", "applied", "framed", "readout", "numbers", "placed", "kernel_ms", "wire_busy",
         "wire_batch", "wire_idle")}
+    # Each edit's own times (ms after the edit): where its frame fell shows in them.
+    out["edits"] = [{k: r.get(k) for k in ("ms", "phase", "batch", "applied", "framed", "kernel_ms")}
+                    for r in rows]
     return out
 
 
