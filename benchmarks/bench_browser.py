@@ -250,11 +250,25 @@ def main(argv=None):
                         net = REMOTE if remote == "remote" else {"latency_ms": 0, "mbit": None}
                         proxy = DelayProxy(server.port, **net, log=tap)
                         server = dataclasses.replace(server, url=f"http://127.0.0.1:{proxy.port}")
-                    page = Page(context, server, notebook)
-                    page.tap = tap
+                    page = None
                     try:
-                        if stages:
-                            page.run_explorer(stages)
+                        try:
+                            page = Page(context, server, notebook)
+                            page.tap = tap
+                            if stages:
+                                page.run_explorer(stages)
+                        except Exception as exc:
+                            # A host that did not come up fails its cases; the others' results
+                            # are still written.
+                            for key in todo:
+                                results.setdefault("failed", {})[key] = (
+                                    f"setup: {type(exc).__name__}: {exc}".splitlines()[0])
+                            print(f"FAILED {group} setup: {exc}", flush=True)
+                            if page is not None:  # what the page showed instead
+                                args.out.parent.mkdir(parents=True, exist_ok=True)
+                                page.page.screenshot(path=args.out.with_name(
+                                    f"{args.out.stem}-{group}-failed.png"), full_page=True)
+                            todo = []
                         for key in todo:
                             _, title, run = CASES[key]
                             print(f"-- {key}: {title}", flush=True)
@@ -266,7 +280,8 @@ def main(argv=None):
                                 results.setdefault("failed", {})[key] = f"{type(exc).__name__}: {exc}"
                                 print(f"FAILED {key}: {exc}", flush=True)
                     finally:
-                        page.close()
+                        if page is not None:
+                            page.close()
                         servers[app].shutdown_kernels()
                         if proxy is not None:
                             proxy.close()
