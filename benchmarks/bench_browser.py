@@ -3,7 +3,8 @@
 Starts its own JupyterLab (and Notebook 7 and Voilà for one case each) and headless Chromium (the browser
 tests' recipe, tests/browser/jupyter_env.py), opens notebooks with the explorer and with the
 peer (benchmarks/peer.py), and times edits made through each page's own controls: from the
-control's change to the first animation frame after every stage shows the new values. Bytes
+control's change to the paint of every new picture (Element Timing), each edit starting at a
+random point of the page's frame interval. Bytes
 are the websocket frames the page received per edit, decoded from the Chrome DevTools Protocol
 (benchmarks/wire.py); the update itself is one of them, the batch. Page-side helpers are in
 benchmarks/bench_page.js, the cases in benchmarks/bench_cases.py and bench_steps.py; see

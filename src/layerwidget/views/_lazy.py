@@ -36,7 +36,8 @@ def import_figure_modules() -> None:
     bqplot) in tasks that can hold the frame that would paint the note: in 3 of 12 fresh pages
     the note was on screen after 106-119 ms, 12-50 ms after it entered the page. Importing
     bqplot (~0.2 s, which the stage figures need right after the cell anyway) before the first
-    widget leaves the page that time to paint the note: 0 of 36 over 100 ms, the slowest 96
-    (benchmarks/README.md). The panel comes that much later; it says the same thing.
+    widget leaves the page that time to paint the note: 1 of 60 over 100 ms (101, the note
+    itself late), against 3 of 12 before (benchmarks/README.md). The panel comes that much
+    later; it says the same thing.
     """
     importlib.import_module("bqplot")
