@@ -175,3 +175,18 @@ def test_the_tensorflow_import_is_timed_for_the_start_up_benchmark():
     from layerwidget import _tf
 
     assert 0.0 < _tf.IMPORT_SECONDS < 600.0
+
+
+def test_the_loading_note_goes_when_the_figures_import_fails():
+    # The first explorer imports bqplot right after its note; if that fails (or is
+    # interrupted), nothing is loading, and the note must not stay.
+    cells = ["import layerwidget.explorer as E\nfrom layerwidget.views.snapshot import LOADING_NOTE\n"
+             "def broken():\n    raise ImportError('no bqplot here')\n"
+             "E.import_figure_modules = broken\n"
+             "try:\n    E.LayerExplorer()\nexcept ImportError as e:\n    print('failed:', e)\n"
+             "print('noted:', LOADING_NOTE.shown)"]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(nb, timeout=180, kernel_name="python3").execute()
+    text = outputs_of(nb.cells[0])
+    assert "failed: no bqplot here" in text and "noted: False" in text
+    assert html_outputs(nb.cells[0]) == [""]  # shown, then emptied

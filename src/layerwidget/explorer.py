@@ -132,8 +132,9 @@ class LayerExplorer(ImagesInMixin, TrainingMixin, UpdatingMixin, FocusMixin, Rea
         noted = loop is not None and not LOADING_NOTE.shown
         if noted:
             LOADING_NOTE.show(_LOADING)
-            import_figure_modules()
         try:
+            if noted:
+                import_figure_modules()
             self._make(images, labels, layers, seed, pixel_scale, image_index, input_channels,
                        model, loop)
         except BaseException:
