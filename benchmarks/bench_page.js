@@ -26,7 +26,7 @@
     // Without it, each edit was dispatched a steady few ms after the report of the previous
     // edit's paint, so every edit of a run met the frame clock at the same point, and the
     // run's median depended on whether that point let an answer catch a frame (all 20 edits
-    // of one run had their frame at 14.0-14.6 ms). A person's key or click falls anywhere in
+    // of one run had their frame at 13.7-14.6 ms). A person's key or click falls anywhere in
     // the frame. Resolves with the phase: ms after the start of the frame.
     async randomPhase() {
       if (!lw.frameMs) {  // the frame interval, measured once

@@ -1,7 +1,7 @@
 """bqplot, imported when the first figure is made instead of with layerwidget.
 
-Importing bqplot takes ~0.5 s (it imports pandas), about half of ``import layerwidget`` in a
-fresh kernel. A notebook's first cell is often ``from layerwidget import LayerExplorer`` and
+Importing bqplot takes 0.2-0.5 s (it imports pandas), more than ``import layerwidget`` itself in
+a fresh kernel. A notebook's first cell is often ``from layerwidget import LayerExplorer`` and
 ``LayerExplorer()`` together; its loading note needs no bqplot, and the stage figures are made
 once the cell has finished (while TensorFlow loads). The first explorer in a kernel imports it
 right after its note, before its first widget (:func:`import_figure_modules`).
