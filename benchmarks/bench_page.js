@@ -1,10 +1,11 @@
 // Page-side helpers of benchmarks/bench_browser.py, installed once per tab as window.__lw.
 //
-// An edit is timed from the control's change (the dispatch) to the first animation frame after
-// every expected part of the view shows its new state: a stage's <image> has a new href and
-// the browser has painted that picture (its Element Timing entry's renderTime: the href
-// changes before the bytes are loaded and drawn), a focus figure's cells have new fills. A MutationObserver notices the change (no polling
-// delay). Kernel messages are stamped when the page receives them (the kernel connection's
+// An edit is timed from the control's change (the dispatch, at a random point of the frame:
+// randomPhase) until every expected part of the view shows its new state: a stage's <image>
+// has a new href and the browser has painted that picture (its Element Timing entry's
+// renderTime: the href changes before the bytes are loaded and drawn); a focus figure without
+// a picture, the first animation frame after its cells have new fills. A MutationObserver
+// notices the changes (no polling delay). Kernel messages are stamped when the page receives them (the kernel connection's
 // anyMessage signal fires as each websocket message is decoded, before it is handled).
 (() => {
   const frame = () => new Promise((resolve) => requestAnimationFrame(() => resolve()));
